@@ -1,0 +1,162 @@
+// C ABI: models, metadata and tokens.
+#include "capi_internal.hpp"
+#include "gguf_text.hpp"
+
+using cwm::capi::copy_out;
+using cwm::capi::guard;
+using cwm::capi::require;
+
+extern "C" {
+
+void cwm_model_default_params(cwm_model_params* params) {
+    if (!params) return;
+    *params = cwm_model_params{};
+    params->size = sizeof(cwm_model_params);
+}
+
+cwm_status cwm_model_load(const char* path, const cwm_model_params* params, cwm_model** out_model) {
+    return guard([&] {
+        require(path != nullptr, "path is NULL");
+        require(out_model != nullptr, "out_model is NULL");
+        cwm::ModelLoadOptions options;
+        if (params) {
+            cwm::capi::require_struct(params, sizeof(cwm_model_params), "params");
+            if (params->progress) {
+                auto fn = params->progress;
+                void* user = params->progress_user_data;
+                options.progress = [fn, user](float f) { return fn(f, user) == 0; };
+            }
+        }
+        auto handle = std::make_unique<cwm_model>();
+        handle->model = cwm::Model::load(path, options);
+        *out_model = handle.release();
+    });
+}
+
+void cwm_model_free(cwm_model* model) { delete model; }
+
+cwm_status cwm_model_get_info(const cwm_model* model, cwm_model_info* info) {
+    return guard([&] {
+        require(model != nullptr, "model is NULL");
+        cwm::capi::require_struct(info, sizeof(cwm_model_info), "info");
+        const cwm::ModelConfig& c = model->model->config();
+        const cwm::Tokenizer& tok = model->model->tokenizer();
+        cwm_model_info out{};
+        out.size = sizeof(cwm_model_info);
+        out.arch = c.arch.c_str();
+        out.n_vocab = c.n_vocab;
+        out.n_ctx_train = c.n_ctx_train;
+        out.n_embd = c.n_embd;
+        out.n_layer = c.n_layer;
+        out.n_head = c.n_head;
+        out.n_head_kv = c.n_head_kv;
+        out.head_dim = c.head_dim;
+        out.n_ff = c.n_ff;
+        out.n_local_layers = c.n_local_layers();
+        out.window = c.n_local_layers() ? c.window : 0;
+        out.file_bytes = model->model->file().file_size();
+        out.weight_bytes = model->model->weight_bytes();
+        out.bos = tok.bos;
+        out.eos = tok.eos;
+        *info = out;
+    });
+}
+
+cwm_status cwm_model_layer_is_local(const cwm_model* model, uint32_t layer, int* out_local) {
+    return guard([&] {
+        require(model != nullptr && out_local != nullptr, "model or out_local is NULL");
+        const auto& local = model->model->config().layer_is_local;
+        require(layer < local.size(), "layer index out of range");
+        *out_local = local[layer] ? 1 : 0;
+    });
+}
+
+size_t cwm_model_meta_count(const cwm_model* model) { return model ? model->model->file().metadata().size() : 0; }
+
+cwm_status cwm_model_meta_key(const cwm_model* model, size_t index, const char** out_key) {
+    return guard([&] {
+        require(model != nullptr && out_key != nullptr, "model or out_key is NULL");
+        const auto& meta = model->model->file().metadata();
+        require(index < meta.size(), "metadata index out of range");
+        *out_key = meta[index].first.c_str();
+    });
+}
+
+cwm_status cwm_model_meta_value(const cwm_model* model, const char* key, size_t max_items, char* buf, size_t buf_size,
+                                size_t* out_len) {
+    return guard([&] {
+        require(model != nullptr && key != nullptr, "model or key is NULL");
+        const cwm::GgufValue* value = model->model->file().find(key);
+        if (!value) cwm::fail(cwm::Status::invalid_argument, std::string("no metadata key '") + key + "'");
+        copy_out(cwm::gguf_value_to_text(*value, max_items), buf, buf_size, out_len);
+    });
+}
+
+size_t cwm_model_tensor_count(const cwm_model* model) { return model ? model->model->file().tensors().size() : 0; }
+
+cwm_status cwm_model_tensor_info(const cwm_model* model, size_t index, cwm_tensor_info* info) {
+    return guard([&] {
+        require(model != nullptr, "model is NULL");
+        cwm::capi::require_struct(info, sizeof(cwm_tensor_info), "info");
+        const auto& tensors = model->model->file().tensors();
+        require(index < tensors.size(), "tensor index out of range");
+        const cwm::TensorView& t = tensors[index];
+        cwm_tensor_info out{};
+        out.size = sizeof(cwm_tensor_info);
+        out.name = t.name.c_str();
+        out.type = cwm::dtype_info(uint32_t(t.type))->name;
+        out.n_dims = uint32_t(t.ne.size());
+        for (size_t d = 0; d < t.ne.size() && d < 4; ++d) out.ne[d] = t.ne[d];
+        out.offset = t.offset;
+        out.n_bytes = t.n_bytes;
+        *info = out;
+    });
+}
+
+cwm_status cwm_tokenize(const cwm_model* model, const char* text, size_t len, int add_bos, int parse_special,
+                        cwm_token* tokens, size_t max_tokens, size_t* out_len) {
+    return guard([&] {
+        require(model != nullptr && out_len != nullptr, "model or out_len is NULL");
+        require(text != nullptr || len == 0, "text is NULL");
+        const cwm::Tokenizer& tok = model->model->tokenizer();
+        std::vector<cwm::Token> ids;
+        if (add_bos && tok.add_bos && tok.bos >= 0) ids.push_back(tok.bos);
+        const auto body = tok.encode(std::string_view(text ? text : "", len), parse_special != 0);
+        ids.insert(ids.end(), body.begin(), body.end());
+        *out_len = ids.size();
+        if (max_tokens < ids.size())
+            cwm::fail(cwm::Status::buffer_too_small, "token buffer of " + std::to_string(max_tokens) +
+                                                         " is too small; " + std::to_string(ids.size()) + " needed");
+        require(tokens != nullptr || ids.empty(), "tokens is NULL");
+        std::copy(ids.begin(), ids.end(), tokens);
+    });
+}
+
+cwm_status cwm_token_to_bytes(const cwm_model* model, cwm_token token, int render_special, char* buf, size_t buf_size,
+                              size_t* out_len) {
+    return guard([&] {
+        require(model != nullptr, "model is NULL");
+        copy_out(model->model->tokenizer().token_bytes(token, render_special != 0), buf, buf_size, out_len);
+    });
+}
+
+cwm_status cwm_detokenize(const cwm_model* model, const cwm_token* tokens, size_t n_tokens, int render_special,
+                          char* buf, size_t buf_size, size_t* out_len) {
+    return guard([&] {
+        require(model != nullptr, "model is NULL");
+        require(tokens != nullptr || n_tokens == 0, "tokens is NULL");
+        const std::vector<cwm::Token> ids(tokens, tokens + n_tokens);
+        cwm::Utf8Stream stream;
+        std::string text = stream.push(model->model->tokenizer().decode(ids, render_special != 0));
+        text += stream.finish();
+        copy_out(text, buf, buf_size, out_len);
+    });
+}
+
+int cwm_token_is_stop(const cwm_model* model, cwm_token token) {
+    if (!model) return 0;
+    const auto& stops = model->model->tokenizer().stop_tokens;
+    return std::find(stops.begin(), stops.end(), token) != stops.end() ? 1 : 0;
+}
+
+}  // extern "C"

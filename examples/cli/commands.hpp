@@ -1,0 +1,25 @@
+// Subcommands of the `cwm` program. Each registers its options on a CLI11 app and returns
+// the function that runs it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace cwm_cli {
+
+struct Command {
+    CLI::App* app;            // the subcommand, to ask whether it was chosen
+    std::function<int()> run; // returns the process exit code
+};
+
+Command add_run(CLI::App& parent);
+Command add_perplexity(CLI::App& parent);
+Command add_tokenize(CLI::App& parent);
+Command add_info(CLI::App& parent);
+
+// Reads a whole file as bytes; throws std::runtime_error naming the file.
+std::string read_file(const std::string& path);
+
+}  // namespace cwm_cli

@@ -1,0 +1,193 @@
+/* libcwm: CPU inference for CWM-family (Code World Model) language models.
+ *
+ * The C ABI. Conventions, for every function below unless its comment says otherwise:
+ *   - The return value is a cwm_status; CWM_OK (0) means success. On failure a message
+ *     describing the problem is available from cwm_last_error() on the same thread, and
+ *     output parameters are left untouched.
+ *   - Handles are opaque; the object behind a handle is owned by the caller once a *_new /
+ *     *_load call returned it, and released with the matching *_free (which accepts NULL).
+ *   - Parameter structs carry their own `size` (set by cwm_*_default_params) so that fields
+ *     can be appended in later versions without breaking callers compiled against older ones.
+ *   - Strings are UTF-8. Nothing here prints, aborts or lets a C++ exception escape.
+ *
+ * Thread safety: a cwm_model is immutable after loading and may be shared by any number of
+ * threads and contexts. A cwm_context or cwm_sampler must be used by one thread at a time.
+ */
+#ifndef CWM_H
+#define CWM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define CWM_API __attribute__((visibility("default")))
+#else
+#define CWM_API
+#endif
+
+/* Bumped whenever a change breaks binary compatibility. */
+#define CWM_ABI_VERSION 1
+
+typedef enum cwm_status {
+    CWM_OK = 0,
+    CWM_ERR_INVALID_ARGUMENT = 1, /* a bad handle, id, option or NULL pointer */
+    CWM_ERR_IO = 2,               /* a file could not be opened, read or written */
+    CWM_ERR_INVALID_FILE = 3,     /* a model/tokenizer file is malformed, truncated or hostile */
+    CWM_ERR_UNSUPPORTED = 4,      /* well-formed, but not supported (architecture, tensor type) */
+    CWM_ERR_OUT_OF_MEMORY = 5,
+    CWM_ERR_CONTEXT_FULL = 6,     /* more tokens than the context holds */
+    CWM_ERR_CANCELLED = 7,        /* a callback asked to stop */
+    CWM_ERR_INTERNAL = 8,         /* a bug in libcwm */
+    CWM_ERR_BUFFER_TOO_SMALL = 9  /* an output buffer is too small; the needed size is reported */
+} cwm_status;
+
+typedef int32_t cwm_token;
+typedef struct cwm_model cwm_model;
+typedef struct cwm_context cwm_context;
+typedef struct cwm_sampler cwm_sampler;
+
+/* The message of the last failed call on this thread ("" if none). Valid until the next
+ * libcwm call on this thread. */
+CWM_API const char* cwm_last_error(void);
+/* A static string naming a status, e.g. "CWM_ERR_IO". */
+CWM_API const char* cwm_status_name(cwm_status status);
+/* Library version "MAJOR.MINOR.PATCH" (static string) and CWM_ABI_VERSION of the library. */
+CWM_API const char* cwm_version(void);
+CWM_API uint32_t cwm_abi_version(void);
+
+/* ---- models ------------------------------------------------------------------------ */
+
+/* Progress callback: `fraction` in [0, 1]. Return nonzero to cancel (CWM_ERR_CANCELLED). */
+typedef int (*cwm_progress_fn)(float fraction, void* user_data);
+
+typedef struct cwm_model_params {
+    size_t size; /* sizeof(cwm_model_params) */
+    cwm_progress_fn progress;
+    void* progress_user_data;
+} cwm_model_params;
+
+CWM_API void cwm_model_default_params(cwm_model_params* params);
+/* Loads a GGUF model (mapped, not copied). `params` may be NULL for defaults. */
+CWM_API cwm_status cwm_model_load(const char* path, const cwm_model_params* params, cwm_model** out_model);
+CWM_API void cwm_model_free(cwm_model* model);
+
+typedef struct cwm_model_info {
+    size_t size;         /* set by the caller to sizeof(cwm_model_info) */
+    const char* arch;    /* "llama" or "cwm"; valid while the model lives */
+    uint32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff;
+    uint32_t n_local_layers, window; /* sliding-window layers and their window (0 if none) */
+    uint64_t file_bytes, weight_bytes;
+    cwm_token bos, eos;  /* -1 when the vocabulary has none */
+} cwm_model_info;
+
+CWM_API cwm_status cwm_model_get_info(const cwm_model* model, cwm_model_info* info);
+/* Whether layer `layer` uses sliding-window (local) attention. */
+CWM_API cwm_status cwm_model_layer_is_local(const cwm_model* model, uint32_t layer, int* out_local);
+
+/* Metadata: keys in file order; values rendered as text (arrays abbreviated after
+ * `max_items` items, 0 = all). String outputs follow the buffer contract below. */
+CWM_API size_t cwm_model_meta_count(const cwm_model* model);
+CWM_API cwm_status cwm_model_meta_key(const cwm_model* model, size_t index, const char** out_key);
+CWM_API cwm_status cwm_model_meta_value(const cwm_model* model, const char* key, size_t max_items, char* buf,
+                                        size_t buf_size, size_t* out_len);
+
+typedef struct cwm_tensor_info {
+    size_t size; /* set by the caller to sizeof(cwm_tensor_info) */
+    const char* name; /* valid while the model lives */
+    const char* type; /* e.g. "f16" */
+    uint32_t n_dims;
+    uint64_t ne[4];   /* ggml order: ne[0] is the contiguous dimension */
+    uint64_t offset, n_bytes;
+} cwm_tensor_info;
+
+CWM_API size_t cwm_model_tensor_count(const cwm_model* model);
+CWM_API cwm_status cwm_model_tensor_info(const cwm_model* model, size_t index, cwm_tensor_info* info);
+
+/* ---- tokens ------------------------------------------------------------------------ */
+
+/* Buffer contract for every function that writes into a caller's buffer: `*out_len` (never
+ * NULL) receives the full length needed (tokens, or bytes without a terminating NUL). If
+ * the buffer is too small the call returns CWM_ERR_BUFFER_TOO_SMALL and writes nothing
+ * else; call again with a buffer of at least `*out_len`. Text outputs are NUL-terminated
+ * when buf_size > *out_len. */
+
+/* Encodes UTF-8 text (`len` bytes; need not be NUL-terminated). `add_bos` prepends BOS when
+ * the model's vocabulary asks for it; `parse_special` turns special-token texts such as
+ * "<|eot_id|>" into their ids. Invalid UTF-8 gives CWM_ERR_INVALID_ARGUMENT. */
+CWM_API cwm_status cwm_tokenize(const cwm_model* model, const char* text, size_t len, int add_bos, int parse_special,
+                                cwm_token* tokens, size_t max_tokens, size_t* out_len);
+/* The bytes of one token, which may be part of a UTF-8 character (use cwm_detokenize or a
+ * generation stream to get whole characters). Special tokens give their text only when
+ * `render_special`. */
+CWM_API cwm_status cwm_token_to_bytes(const cwm_model* model, cwm_token token, int render_special, char* buf,
+                                      size_t buf_size, size_t* out_len);
+/* Whole text of a token sequence; incomplete or invalid UTF-8 becomes U+FFFD. */
+CWM_API cwm_status cwm_detokenize(const cwm_model* model, const cwm_token* tokens, size_t n_tokens,
+                                  int render_special, char* buf, size_t buf_size, size_t* out_len);
+/* Whether `token` ends generation (end of text, end of turn, ...). */
+CWM_API int cwm_token_is_stop(const cwm_model* model, cwm_token token);
+
+/* ---- contexts ---------------------------------------------------------------------- */
+
+typedef struct cwm_context_params {
+    size_t size;       /* sizeof(cwm_context_params) */
+    uint32_t n_ctx;    /* 0: the model's training context */
+    int32_t n_threads; /* 0: one per physical core */
+    uint32_t n_batch;  /* tokens per forward pass (default 512) */
+} cwm_context_params;
+
+CWM_API void cwm_context_default_params(cwm_context_params* params);
+CWM_API cwm_status cwm_context_new(const cwm_model* model, const cwm_context_params* params, cwm_context** out_ctx);
+CWM_API void cwm_context_free(cwm_context* ctx);
+/* Forgets every evaluated token. */
+CWM_API void cwm_context_clear(cwm_context* ctx);
+CWM_API uint32_t cwm_context_n_past(const cwm_context* ctx);
+CWM_API uint32_t cwm_context_n_ctx(const cwm_context* ctx);
+
+/* Evaluates `n_tokens` tokens after those already in the context and makes the logits of
+ * the last `n_logits` of them available through cwm_get_logits (n_logits <= n_tokens).
+ * CWM_ERR_CONTEXT_FULL if they do not fit (the context is then unchanged). */
+CWM_API cwm_status cwm_decode(cwm_context* ctx, const cwm_token* tokens, size_t n_tokens, size_t n_logits);
+/* Logits of the i-th of the last decode's n_logits rows (n_vocab floats), valid until the
+ * next cwm_decode or cwm_context_free. */
+CWM_API cwm_status cwm_get_logits(const cwm_context* ctx, size_t i, const float** out_logits);
+
+/* ---- sampling and generation ------------------------------------------------------- */
+
+typedef struct cwm_sampler_params {
+    size_t size;          /* sizeof(cwm_sampler_params) */
+    float temperature;    /* <= 0: greedy */
+    int32_t top_k;        /* 0: off */
+    float top_p;          /* 1: off */
+    float min_p;          /* 0: off */
+    float repeat_penalty; /* 1: off */
+    int32_t repeat_last_n;
+    uint64_t seed;
+} cwm_sampler_params;
+
+CWM_API void cwm_sampler_default_params(cwm_sampler_params* params);
+CWM_API cwm_status cwm_sampler_new(const cwm_sampler_params* params, cwm_sampler** out_sampler);
+CWM_API void cwm_sampler_free(cwm_sampler* sampler);
+CWM_API cwm_status cwm_sampler_sample(cwm_sampler* sampler, const float* logits, size_t n_vocab, cwm_token* out_token);
+/* Adds a token to the sampler's history (for the repetition penalty). */
+CWM_API cwm_status cwm_sampler_accept(cwm_sampler* sampler, cwm_token token);
+
+/* Receives generated text in whole UTF-8 characters (`len` bytes, not NUL-terminated; may
+ * be 0 when a token completes no character yet) and the token that produced it. Return
+ * nonzero to stop generation (cwm_generate then returns CWM_OK). */
+typedef int (*cwm_stream_fn)(const char* text, size_t len, cwm_token token, void* user_data);
+
+/* Evaluates `prompt` (may be empty to continue), then samples up to `max_tokens` tokens,
+ * stopping early at a stop token (which is not streamed). `sampler` may be NULL for greedy. */
+CWM_API cwm_status cwm_generate(cwm_context* ctx, cwm_sampler* sampler, const cwm_token* prompt, size_t n_prompt,
+                                size_t max_tokens, cwm_stream_fn on_text, void* user_data);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CWM_H */

@@ -1,0 +1,220 @@
+// Header-only C++ API over the C ABI of cwm.h: RAII handles, exceptions from status codes.
+// Everything here is inline and calls only cwm_* functions, so a program built with it
+// depends on nothing but libcwm.so's stable ABI.
+#pragma once
+
+#include <cwm.h>
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cwm {
+
+using token = cwm_token;
+
+class error : public std::runtime_error {
+public:
+    error(cwm_status status, const std::string& message) : std::runtime_error(message), status_(status) {}
+    cwm_status status() const noexcept { return status_; }
+
+private:
+    cwm_status status_;
+};
+
+// Throws cwm::error carrying the status and the thread's last-error message.
+inline void check(cwm_status status) {
+    if (status != CWM_OK) throw error(status, std::string(cwm_status_name(status)) + ": " + cwm_last_error());
+}
+
+namespace detail {
+template <typename T, void (*Free)(T*)>
+struct deleter {
+    void operator()(T* p) const noexcept { Free(p); }
+};
+
+// Calls `fill(buf, size, &len)` twice at most: once to learn the size, once to fill.
+template <typename Fill>
+std::string read_string(Fill&& fill) {
+    std::string out(64, '\0');
+    size_t len = 0;
+    cwm_status st = fill(out.data(), out.size() + 1, &len);
+    if (st == CWM_ERR_BUFFER_TOO_SMALL) {
+        out.assign(len, '\0');
+        st = fill(out.data(), out.size() + 1, &len);
+    }
+    check(st);
+    out.resize(len);
+    return out;
+}
+}  // namespace detail
+
+struct tensor_info {
+    std::string name, type;
+    std::vector<uint64_t> ne;
+    uint64_t offset, n_bytes;
+};
+
+class model {
+public:
+    // `progress(fraction)` returning false cancels the load (error with CWM_ERR_CANCELLED).
+    explicit model(const std::string& path, std::function<bool(float)> progress = {}) {
+        cwm_model_params params;
+        cwm_model_default_params(&params);
+        if (progress) {
+            params.progress = [](float f, void* user) {
+                return (*static_cast<std::function<bool(float)>*>(user))(f) ? 0 : 1;
+            };
+            params.progress_user_data = &progress;
+        }
+        cwm_model* raw = nullptr;
+        check(cwm_model_load(path.c_str(), &params, &raw));
+        handle_.reset(raw);
+    }
+
+    const cwm_model* get() const { return handle_.get(); }
+
+    cwm_model_info info() const {
+        cwm_model_info out{};
+        out.size = sizeof out;
+        check(cwm_model_get_info(get(), &out));
+        return out;
+    }
+
+    bool layer_is_local(uint32_t layer) const {
+        int local = 0;
+        check(cwm_model_layer_is_local(get(), layer, &local));
+        return local != 0;
+    }
+
+    std::vector<std::string> meta_keys() const {
+        std::vector<std::string> keys(cwm_model_meta_count(get()));
+        for (size_t i = 0; i < keys.size(); ++i) {
+            const char* key = nullptr;
+            check(cwm_model_meta_key(get(), i, &key));
+            keys[i] = key;
+        }
+        return keys;
+    }
+
+    std::string meta_value(const std::string& key, size_t max_items = 0) const {
+        return detail::read_string([&](char* buf, size_t size, size_t* len) {
+            return cwm_model_meta_value(get(), key.c_str(), max_items, buf, size, len);
+        });
+    }
+
+    std::vector<tensor_info> tensors() const {
+        std::vector<tensor_info> out(cwm_model_tensor_count(get()));
+        for (size_t i = 0; i < out.size(); ++i) {
+            cwm_tensor_info t{};
+            t.size = sizeof t;
+            check(cwm_model_tensor_info(get(), i, &t));
+            out[i] = {t.name, t.type, std::vector<uint64_t>(t.ne, t.ne + t.n_dims), t.offset, t.n_bytes};
+        }
+        return out;
+    }
+
+    std::vector<token> tokenize(std::string_view text, bool add_bos = true, bool parse_special = false) const {
+        std::vector<token> ids(text.size() + 2);
+        size_t n = 0;
+        cwm_status st = cwm_tokenize(get(), text.data(), text.size(), add_bos, parse_special, ids.data(), ids.size(), &n);
+        if (st == CWM_ERR_BUFFER_TOO_SMALL) {
+            ids.resize(n);
+            st = cwm_tokenize(get(), text.data(), text.size(), add_bos, parse_special, ids.data(), ids.size(), &n);
+        }
+        check(st);
+        ids.resize(n);
+        return ids;
+    }
+
+    std::string token_bytes(token id, bool render_special = false) const {
+        return detail::read_string([&](char* buf, size_t size, size_t* len) {
+            return cwm_token_to_bytes(get(), id, render_special, buf, size, len);
+        });
+    }
+
+    std::string detokenize(std::span<const token> ids, bool render_special = false) const {
+        return detail::read_string([&](char* buf, size_t size, size_t* len) {
+            return cwm_detokenize(get(), ids.data(), ids.size(), render_special, buf, size, len);
+        });
+    }
+
+    bool is_stop(token id) const { return cwm_token_is_stop(get(), id) != 0; }
+
+private:
+    std::unique_ptr<cwm_model, detail::deleter<cwm_model, cwm_model_free>> handle_;
+};
+
+class sampler {
+public:
+    explicit sampler(const cwm_sampler_params& params) {
+        cwm_sampler* raw = nullptr;
+        check(cwm_sampler_new(&params, &raw));
+        handle_.reset(raw);
+    }
+    static cwm_sampler_params default_params() {
+        cwm_sampler_params p;
+        cwm_sampler_default_params(&p);
+        return p;
+    }
+    cwm_sampler* get() const { return handle_.get(); }
+
+    token sample(std::span<const float> logits) {
+        token t = 0;
+        check(cwm_sampler_sample(get(), logits.data(), logits.size(), &t));
+        return t;
+    }
+    void accept(token t) { check(cwm_sampler_accept(get(), t)); }
+
+private:
+    std::unique_ptr<cwm_sampler, detail::deleter<cwm_sampler, cwm_sampler_free>> handle_;
+};
+
+class context {
+public:
+    explicit context(const model& m, const cwm_context_params& params = default_params()) : n_vocab_(m.info().n_vocab) {
+        cwm_context* raw = nullptr;
+        check(cwm_context_new(m.get(), &params, &raw));
+        handle_.reset(raw);
+    }
+    static cwm_context_params default_params() {
+        cwm_context_params p;
+        cwm_context_default_params(&p);
+        return p;
+    }
+    cwm_context* get() const { return handle_.get(); }
+
+    // Evaluates tokens; then logits(i) for i < n_logits are the last n_logits positions.
+    void decode(std::span<const token> tokens, size_t n_logits = 1) {
+        check(cwm_decode(get(), tokens.data(), tokens.size(), n_logits));
+    }
+    std::span<const float> logits(size_t i = 0) const {
+        const float* p = nullptr;
+        check(cwm_get_logits(get(), i, &p));
+        return {p, n_vocab_};
+    }
+    void clear() { cwm_context_clear(get()); }
+    uint32_t n_past() const { return cwm_context_n_past(get()); }
+    uint32_t n_ctx() const { return cwm_context_n_ctx(get()); }
+
+    // Streams whole UTF-8 characters to `on_text(text, token)`; return false to stop.
+    // `s` may be null for greedy decoding.
+    void generate(std::span<const token> prompt, size_t max_tokens, sampler* s,
+                  const std::function<bool(std::string_view, token)>& on_text) {
+        auto trampoline = [](const char* text, size_t len, cwm_token t, void* user) {
+            return (*static_cast<const std::function<bool(std::string_view, token)>*>(user))({text, len}, t) ? 0 : 1;
+        };
+        check(cwm_generate(get(), s ? s->get() : nullptr, prompt.data(), prompt.size(), max_tokens, trampoline,
+                           const_cast<std::function<bool(std::string_view, token)>*>(&on_text)));
+    }
+
+private:
+    size_t n_vocab_;
+    std::unique_ptr<cwm_context, detail::deleter<cwm_context, cwm_context_free>> handle_;
+};
+
+}  // namespace cwm

@@ -1,0 +1,114 @@
+// Runtime dispatch and the matrix-product driver.
+//
+// Products with few tokens (decode) are memory-bound: each weight row is streamed once and
+// dotted with every token. Products with many tokens (prefill) are compute-bound: weight
+// rows are widened to f32 a block at a time and handed to OpenBLAS's sgemm.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "kernels.hpp"
+#include "kernels_avx512.hpp"
+
+namespace cwm::kernels {
+
+namespace {
+
+bool has_avx512() {
+    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c");
+    return yes;
+}
+
+size_t element_bytes(DType type) { return type == DType::f32 ? 4 : 2; }
+
+const uint8_t* row_ptr(const WeightMatrix& w, size_t r) {
+    return static_cast<const uint8_t*>(w.data) + r * w.cols * element_bytes(w.type);
+}
+
+float dot_row(DType type, const void* row, const float* x, size_t n) {
+    return has_avx512() ? avx512::dot_row(type, row, x, n) : ref::dot_row(type, row, x, n);
+}
+
+// Below this many tokens the row-streaming product beats widening + sgemm.
+constexpr size_t kGemmMinTokens = 8;
+
+void matmul_rows(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    pool.parallel_for(w.rows, [&](size_t begin, size_t end, int) {
+        for (size_t r = begin; r < end; ++r) {
+            const uint8_t* row = row_ptr(w, r);
+            for (size_t t = 0; t < n_tokens; ++t) y[t * w.rows + r] = dot_row(w.type, row, x + t * w.cols, w.cols);
+        }
+    });
+}
+
+void widen_rows(const WeightMatrix& w, size_t r0, size_t n_rows, float* out, ThreadPool& pool) {
+    pool.parallel_for(n_rows, [&](size_t begin, size_t end, int) {
+        for (size_t r = begin; r < end; ++r) row_to_f32(w.type, row_ptr(w, r0 + r), w.cols, out + r * w.cols);
+    });
+}
+
+void matmul_gemm(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    const int m = int(n_tokens), k = int(w.cols), ldy = int(w.rows);
+    if (w.type == DType::f32) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(w.rows), k, 1.0f, x, k,
+                    static_cast<const float*>(w.data), k, 0.0f, y, ldy);
+        return;
+    }
+    // Blocks of about 4 MiB of f32 weights stay in cache between widening and sgemm.
+    const size_t block_rows = std::max<size_t>(16, (size_t(1) << 20) / std::max<size_t>(1, w.cols));
+    std::vector<float> block(std::min(block_rows, w.rows) * w.cols);
+    for (size_t r0 = 0; r0 < w.rows; r0 += block_rows) {
+        const size_t n_rows = std::min(block_rows, w.rows - r0);
+        widen_rows(w, r0, n_rows, block.data(), pool);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(n_rows), k, 1.0f, x, k, block.data(), k, 0.0f,
+                    y + r0, ldy);
+    }
+}
+
+}  // namespace
+
+const char* active_isa() { return has_avx512() ? "avx512" : "scalar"; }
+
+void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    if (n_tokens >= kGemmMinTokens)
+        matmul_gemm(w, x, n_tokens, y, pool);
+    else
+        matmul_rows(w, x, n_tokens, y, pool);
+}
+
+void row_to_f32(DType type, const void* row, size_t n, float* out) {
+    const auto* half = static_cast<const uint16_t*>(row);
+    if (has_avx512() && type == DType::f16) return avx512::f16_to_f32_row(half, n, out);
+    if (has_avx512() && type == DType::bf16) return avx512::bf16_to_f32_row(half, n, out);
+    ref::row_to_f32(type, row, n, out);
+}
+
+void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out) {
+    ref::rms_norm(x, weight, n, eps, out);
+}
+
+void silu_mul(float* gate, const float* up, size_t n) { ref::silu_mul(gate, up, n); }
+
+void f32_to_f16_row(const float* x, size_t n, uint16_t* out) {
+    if (has_avx512()) return avx512::f32_to_f16_row(x, n, out);
+    for (size_t i = 0; i < n; ++i) out[i] = f32_to_f16(x[i]);
+}
+
+void f16_to_f32_row(const uint16_t* x, size_t n, float* out) {
+    if (has_avx512()) return avx512::f16_to_f32_row(x, n, out);
+    for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(x[i]);
+}
+
+float dot_f32_f16(const float* q, const uint16_t* k, size_t n) {
+    return has_avx512() ? avx512::dot_f32_f16(q, k, n) : ref::dot_f32_f16(q, k, n);
+}
+
+void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
+    if (has_avx512()) return avx512::axpy_f16(a, v, n, out);
+    ref::axpy_f16(a, v, n, out);
+}
+
+}  // namespace cwm::kernels

@@ -1,0 +1,58 @@
+// Compute kernels used by the model graph. Every function here has a plain scalar version in
+// namespace cwm::kernels::ref that the fast (runtime-dispatched) version is tested against.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dtype.hpp"
+#include "thread_pool.hpp"
+
+namespace cwm::kernels {
+
+// A row-major weight matrix as stored in a model file: `rows` output features, each row
+// `cols` contiguous elements of `type` (f32, f16 or bf16 for now).
+struct WeightMatrix {
+    DType type = DType::f32;
+    const void* data = nullptr;
+    size_t rows = 0;
+    size_t cols = 0;
+};
+
+bool is_supported_weight_type(DType type);
+
+// y[t * rows + r] = sum_c W[r][c] * x[t * cols + c] for t < n_tokens.
+void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
+
+// Converts `n` elements of a f32/f16/bf16 row to f32.
+void row_to_f32(DType type, const void* row, size_t n, float* out);
+
+// out = x / sqrt(mean(x^2) + eps) * weight
+void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out);
+
+// gate[i] = silu(gate[i]) * up[i]
+void silu_mul(float* gate, const float* up, size_t n);
+
+// Rounds `n` floats to IEEE half (storage for the KV cache) and back.
+void f32_to_f16_row(const float* x, size_t n, uint16_t* out);
+void f16_to_f32_row(const uint16_t* x, size_t n, float* out);
+
+// sum_i q[i] * f16(k[i])
+float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
+// out[i] += a * f16(v[i])
+void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
+
+// Which instruction set the dispatched kernels use on this machine ("avx512" or "scalar").
+const char* active_isa();
+
+namespace ref {
+void row_to_f32(DType type, const void* row, size_t n, float* out);
+float dot_row(DType type, const void* row, const float* x, size_t n);
+void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y);
+void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out);
+void silu_mul(float* gate, const float* up, size_t n);
+float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
+void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
+}  // namespace ref
+
+}  // namespace cwm::kernels

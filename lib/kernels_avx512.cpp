@@ -1,0 +1,79 @@
+#include "kernels_avx512.hpp"
+
+#include <immintrin.h>
+
+namespace cwm::kernels::avx512 {
+
+namespace {
+
+// Loads 16 elements of a row as floats; `mask` selects the valid lanes of a tail.
+inline __m512 load16(DType type, const void* row, size_t i, __mmask16 mask) {
+    switch (type) {
+        case DType::f16:
+            return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(row) + i));
+        case DType::bf16: {
+            const __m256i h = _mm256_maskz_loadu_epi16(mask, static_cast<const uint16_t*>(row) + i);
+            return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+        }
+        default:
+            return _mm512_maskz_loadu_ps(mask, static_cast<const float*>(row) + i);
+    }
+}
+
+inline __mmask16 tail_mask(size_t remaining) {
+    return remaining >= 16 ? __mmask16(0xffff) : __mmask16((1u << remaining) - 1);
+}
+
+}  // namespace
+
+float dot_row(DType type, const void* row, const float* x, size_t n) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        acc0 = _mm512_fmadd_ps(load16(type, row, i, 0xffff), _mm512_loadu_ps(x + i), acc0);
+        acc1 = _mm512_fmadd_ps(load16(type, row, i + 16, 0xffff), _mm512_loadu_ps(x + i + 16), acc1);
+        acc2 = _mm512_fmadd_ps(load16(type, row, i + 32, 0xffff), _mm512_loadu_ps(x + i + 32), acc2);
+        acc3 = _mm512_fmadd_ps(load16(type, row, i + 48, 0xffff), _mm512_loadu_ps(x + i + 48), acc3);
+    }
+    for (; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        acc0 = _mm512_fmadd_ps(load16(type, row, i, m), _mm512_maskz_loadu_ps(m, x + i), acc0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+float dot_f32_f16(const float* q, const uint16_t* k, size_t n) { return dot_row(DType::f16, k, q, n); }
+
+void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
+    const __m512 va = _mm512_set1_ps(a);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        const __m512 acc = _mm512_maskz_loadu_ps(m, out + i);
+        _mm512_mask_storeu_ps(out + i, m, _mm512_fmadd_ps(va, load16(DType::f16, v, i, m), acc));
+    }
+}
+
+void f16_to_f32_row(const uint16_t* x, size_t n, float* out) {
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(out + i, m, load16(DType::f16, x, i, m));
+    }
+}
+
+void bf16_to_f32_row(const uint16_t* x, size_t n, float* out) {
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(out + i, m, load16(DType::bf16, x, i, m));
+    }
+}
+
+void f32_to_f16_row(const float* x, size_t n, uint16_t* out) {
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m = tail_mask(n - i);
+        const __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm256_mask_storeu_epi16(out + i, m, h);
+    }
+}
+
+}  // namespace cwm::kernels::avx512

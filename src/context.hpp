@@ -1,0 +1,64 @@
+// An evaluation context: one sequence's KV cache, a thread pool and scratch buffers over a
+// shared model. One context must be used by one thread at a time; different contexts on
+// the same model are independent.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "attention.hpp"
+#include "kv_cache.hpp"
+#include "model.hpp"
+#include "thread_pool.hpp"
+
+namespace cwm {
+
+struct ContextOptions {
+    uint32_t n_ctx = 0;      // 0: the model's training context
+    int n_threads = 0;       // 0: one per physical core
+    uint32_t n_batch = 512;  // tokens evaluated per forward pass; longer inputs are split
+};
+
+class Context {
+public:
+    Context(std::shared_ptr<const Model> model, const ContextOptions& options);
+
+    // Appends `tokens` at positions n_past() .. and returns the logits of the last `n_logits`
+    // of them, row-major [n_logits][n_vocab], valid until the next call. Throws
+    // Error(context_full) if they do not fit and Error(invalid_argument) for an id outside
+    // the vocabulary or n_logits > tokens.size(); those leave the context unchanged. A failure
+    // during evaluation itself (out of memory) leaves it cleared.
+    std::span<const float> decode(std::span<const Token> tokens, size_t n_logits);
+
+    void clear() { n_past_ = 0; }
+    uint32_t n_past() const { return n_past_; }
+    uint32_t n_ctx() const { return cache_.n_ctx(); }
+    int n_threads() const { return pool_.n_threads(); }
+    const Model& model() const { return *model_; }
+    const KvCache& cache() const { return cache_; }
+
+private:
+    void forward(std::span<const Token> tokens, size_t n_logits, float* logits);
+    void attention_block(uint32_t layer, uint32_t n);
+    void ffn_block(uint32_t layer, uint32_t n);
+    void apply_rope(float* x, uint32_t n, uint32_t n_heads);
+    void prepare_rope(uint32_t n);
+
+    std::shared_ptr<const Model> model_;
+    ThreadPool pool_;
+    KvCache cache_;
+    uint32_t n_batch_;
+    uint32_t n_past_ = 0;
+    uint32_t pos0_ = 0;  // position of the batch being evaluated
+
+    // Scratch sized for n_batch tokens.
+    std::vector<float> x_, norm_, q_, k_, v_, attn_, gate_, up_;
+    std::vector<uint16_t> k16_, v16_;
+    std::vector<float> rope_cos_, rope_sin_;
+    std::vector<std::vector<float>> scores_;
+    std::vector<float> logits_;
+};
+
+}  // namespace cwm

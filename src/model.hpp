@@ -1,0 +1,61 @@
+// A loaded model: the mapped GGUF file, its configuration, tokenizer and views of the
+// weights. Immutable after loading, so any number of contexts may share one model and use
+// it from different threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gguf.hpp"
+#include "kernels.hpp"
+#include "model_config.hpp"
+#include "tokenizer.hpp"
+
+namespace cwm {
+
+struct LayerWeights {
+    std::vector<float> attn_norm;
+    kernels::WeightMatrix wq, wk, wv, wo;
+    std::vector<float> ffn_norm;
+    kernels::WeightMatrix w_gate, w_up, w_down;
+};
+
+struct ModelLoadOptions {
+    // Called with a fraction in [0, 1]; returning false cancels the load (Error cancelled).
+    std::function<bool(float)> progress;
+};
+
+class Model {
+public:
+    // Throws Error: io_error, invalid_file (missing or misshapen tensor), unsupported, cancelled.
+    static std::shared_ptr<const Model> load(const std::string& path, const ModelLoadOptions& options = {});
+
+    const GgufFile& file() const { return *file_; }
+    const ModelConfig& config() const { return config_; }
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+
+    const kernels::WeightMatrix& token_embedding() const { return token_embd_; }
+    const std::vector<LayerWeights>& layers() const { return layers_; }
+    const std::vector<float>& output_norm() const { return output_norm_; }
+    const kernels::WeightMatrix& output() const { return output_; }
+    const std::vector<double>& rope_inv_freqs() const { return rope_inv_freqs_; }
+
+    uint64_t weight_bytes() const;  // bytes of all tensor data in the file
+
+private:
+    Model() = default;
+    void bind_weights(const ModelLoadOptions& options);
+
+    std::unique_ptr<GgufFile> file_;
+    ModelConfig config_;
+    std::unique_ptr<Tokenizer> tokenizer_;
+    kernels::WeightMatrix token_embd_;
+    std::vector<LayerWeights> layers_;
+    std::vector<float> output_norm_;
+    kernels::WeightMatrix output_;
+    std::vector<double> rope_inv_freqs_;
+};
+
+}  // namespace cwm

@@ -1,0 +1,54 @@
+// Hyper-parameters of a CWM-family model, read from GGUF metadata (docs/gguf-format.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cwm {
+
+class GgufFile;
+
+enum class RopePairLayout { interleaved, rotate_half };
+
+// RoPE frequency scaling: none, linear (all frequencies / factor) or Llama-3's banded rule.
+struct RopeScaling {
+    enum class Kind { none, linear, llama3 } kind = Kind::none;
+    float factor = 1.0f;
+    float low_freq_factor = 1.0f;
+    float high_freq_factor = 4.0f;
+    uint32_t original_context = 8192;
+};
+
+struct ModelConfig {
+    std::string arch;  // "llama" or "cwm"
+    uint32_t n_layer = 0;
+    uint32_t n_ctx_train = 0;
+    uint32_t n_embd = 0;
+    uint32_t n_ff = 0;
+    uint32_t n_head = 0;
+    uint32_t n_head_kv = 0;
+    uint32_t head_dim = 0;
+    uint32_t n_vocab = 0;  // from the embedding tensor
+    uint32_t rope_dim = 0;
+    float rms_eps = 1e-5f;
+    float rope_theta = 10000.0f;
+    RopeScaling rope_scaling;
+    RopePairLayout pair_layout = RopePairLayout::interleaved;
+    uint32_t window = 0;               // sliding window of local layers (0: no local layers)
+    std::vector<bool> layer_is_local;  // one entry per layer
+
+    // Reads and validates the keys; throws Error(invalid_file / unsupported) naming the key.
+    static ModelConfig from_gguf(const GgufFile& file);
+
+    uint32_t n_local_layers() const;
+};
+
+// CWM's documented layout: layer i is global when i % 4 == 0, and the last layer is global.
+std::vector<bool> cwm_default_local_layers(uint32_t n_layer);
+
+// Per-frequency inverse wavelengths theta^(-2i/d), i < rope_dim/2, with Llama-3 scaling
+// applied when enabled. `divisors` (from a rope_freqs.weight tensor) overrides the scaling.
+std::vector<double> rope_inv_freqs(const ModelConfig& config, const std::vector<float>* divisors);
+
+}  // namespace cwm
