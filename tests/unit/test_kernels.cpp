@@ -1,0 +1,118 @@
+// Fast kernels against their scalar references, on random inputs with awkward sizes
+// (tails shorter than a vector, both the row-streaming and the sgemm product paths).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels.hpp"
+
+using namespace cwm;
+
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(0.0f, scale);
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(rng);
+    return v;
+}
+
+// Stores `values` as `type`, returning the raw bytes.
+std::vector<uint8_t> encode(DType type, const std::vector<float>& values) {
+    std::vector<uint8_t> out(values.size() * (type == DType::f32 ? 4 : 2));
+    for (size_t i = 0; i < values.size(); ++i) {
+        if (type == DType::f32) {
+            std::memcpy(out.data() + 4 * i, &values[i], 4);
+        } else {
+            const uint16_t h = type == DType::f16 ? f32_to_f16(values[i]) : f32_to_bf16(values[i]);
+            std::memcpy(out.data() + 2 * i, &h, 2);
+        }
+    }
+    return out;
+}
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+    double m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::fabs(a[i] - b[i])));
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE("matmul equals the scalar reference for every weight type and both product paths") {
+    ThreadPool pool(2);
+    for (DType type : {DType::f32, DType::f16, DType::bf16}) {
+        for (size_t cols : {1u, 15u, 64u, 97u, 300u}) {
+            for (size_t n_tokens : {1u, 3u, 8u, 21u}) {
+                const size_t rows = 37;
+                const auto weights = encode(type, random_floats(rows * cols, uint32_t(cols)));
+                const auto x = random_floats(n_tokens * cols, uint32_t(cols + n_tokens));
+                const kernels::WeightMatrix w{type, weights.data(), rows, cols};
+                std::vector<float> fast(n_tokens * rows), ref(n_tokens * rows);
+                kernels::matmul(w, x.data(), n_tokens, fast.data(), pool);
+                kernels::ref::matmul(w, x.data(), n_tokens, ref.data());
+                // f32 accumulation of `cols` products of unit-variance terms: error ~ sqrt(cols) * eps * |terms|.
+                const double bound = 1e-5 * std::sqrt(double(cols)) * 8;
+                CAPTURE(type);
+                CAPTURE(cols);
+                CAPTURE(n_tokens);
+                CHECK(max_abs_diff(fast, ref) <= bound);
+            }
+        }
+    }
+}
+
+TEST_CASE("the row-streaming product gives identical results for any thread count") {
+    const size_t rows = 101, cols = 77;
+    const auto weights = encode(DType::f16, random_floats(rows * cols, 7));
+    const auto x = random_floats(2 * cols, 8);
+    const kernels::WeightMatrix w{DType::f16, weights.data(), rows, cols};
+    std::vector<float> one(2 * rows), three(2 * rows);
+    ThreadPool p1(1), p3(3);
+    kernels::matmul(w, x.data(), 2, one.data(), p1);
+    kernels::matmul(w, x.data(), 2, three.data(), p3);
+    CHECK(one == three);
+}
+
+TEST_CASE("f16 attention helpers equal the scalar reference") {
+    for (size_t n : {1u, 16u, 17u, 128u, 130u}) {
+        const auto q = random_floats(n, 1);
+        std::vector<uint16_t> k(n);
+        kernels::f32_to_f16_row(random_floats(n, 2).data(), n, k.data());
+        CHECK(kernels::dot_f32_f16(q.data(), k.data(), n) ==
+              doctest::Approx(kernels::ref::dot_f32_f16(q.data(), k.data(), n)).epsilon(1e-5));
+        std::vector<float> fast(n, 0.5f), ref(n, 0.5f);
+        kernels::axpy_f16(0.3f, k.data(), n, fast.data());
+        kernels::ref::axpy_f16(0.3f, k.data(), n, ref.data());
+        CHECK(max_abs_diff(fast, ref) <= 1e-6);
+    }
+}
+
+TEST_CASE("f16 row conversion rounds exactly like the scalar conversion") {
+    auto x = random_floats(1000, 3, 100.0f);
+    x.push_back(65504.0f);
+    x.push_back(1e-7f);
+    x.push_back(-0.0f);
+    std::vector<uint16_t> fast(x.size());
+    kernels::f32_to_f16_row(x.data(), x.size(), fast.data());
+    for (size_t i = 0; i < x.size(); ++i) CHECK(fast[i] == f32_to_f16(x[i]));
+    std::vector<float> back(x.size());
+    kernels::f16_to_f32_row(fast.data(), x.size(), back.data());
+    for (size_t i = 0; i < x.size(); ++i) CHECK(back[i] == f16_to_f32(fast[i]));
+}
+
+TEST_CASE("thread pool covers every index exactly once") {
+    for (int threads : {1, 2, 5}) {
+        ThreadPool pool(threads);
+        for (size_t n : {0u, 1u, 4u, 1000u}) {
+            std::vector<int> hits(n, 0);
+            pool.parallel_for(n, [&](size_t b, size_t e, int) {
+                for (size_t i = b; i < e; ++i) ++hits[i];
+            });
+            for (int h : hits) CHECK(h == 1);
+        }
+    }
+}
