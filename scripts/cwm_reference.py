@@ -104,6 +104,8 @@ def config_from_gguf(f: gguf_io.GGUFFile) -> Config:
             raise ValueError(f"missing required key {arch}.{name}")
         return value
 
+    if "token_embd.weight" not in f.tensors:
+        raise ValueError("missing tensor token_embd.weight")
     n_layer, n_embd, n_head = key("block_count"), key("embedding_length"), key("attention.head_count")
     head_dim = key("attention.key_length", n_embd // n_head)
     return Config(

@@ -4,16 +4,18 @@
 Keys and tensor names follow docs/gguf-format.md. Optional keys are written only when their
 option is given, so files also exercise the defaults (e.g. no --pattern: CWM's layer rule).
 
-Weights: token embedding ~ N(0, 1); every projection matrix (q, k, v, o, gate, up, down,
-output) ~ N(0, (scale / sqrt(fan_in))^2), so activations stay O(1) at --scale 1 and next-token
-logits have a standard deviation of about --scale (attention scores about scale^2). Norm
+Weights: token embedding ~ N(0, 1); projection matrices (q, k, v, o, gate, up, down) ~
+N(0, 1 / fan_in), so activations and attention scores stay O(1); the output matrix is
+multiplied by --scale, so next-token logits have a standard deviation of about --scale
+(4 gives peaked distributions) without making the rest of the network ill-conditioned. Norm
 weights are f32, 1 + N(0, 0.1^2); matrices use --dtype. Tensors are generated and written one
 at a time (a 1.5B model needs about one f32 copy of its largest tensor in memory).
 
 Tokenizer: with --tokenizer-json, a Hugging Face byte-level BPE tokenizer.json is embedded as
 llama.cpp's converter writes it; without, a synthetic byte-level BPE vocabulary of --vocab
 tokens: the 256 byte tokens (in Llama-3's order), merges learned from a small built-in text,
-then special tokens (at CWM's ids 128000+k when the vocabulary is 128256).
+then special tokens (for vocabularies of 4096+ tokens, CWM's block of 256 at CWM's offsets,
+so a 128256-token vocabulary has BOS 128000, EOT 128009 etc. as CWM does).
 """
 
 import argparse
@@ -39,8 +41,8 @@ CWM_SPECIALS = {
     107: "<|trace_context_start|>",
     120: "<|reasoning_thinking_start|>", 121: "<|reasoning_thinking_end|>",
 }
-FULL_SPECIAL_BLOCK = 256        # vocabularies of at least FULL_SPECIAL_BLOCK_FROM tokens
-FULL_SPECIAL_BLOCK_FROM = 4096  # reserve CWM's whole block of 256 special ids
+FULL_SPECIAL_BLOCK = 256        # CWM's block of special ids, reserved in full by
+FULL_SPECIAL_BLOCK_FROM = 4096  # vocabularies of at least this many tokens
 
 TOKEN_NORMAL, TOKEN_CONTROL, TOKEN_USER_DEFINED, TOKEN_UNUSED = 1, 3, 4, 5
 
@@ -150,11 +152,11 @@ def special_names(n_vocab: int) -> list[str]:
         return [CWM_SPECIALS[k] for k in sorted(CWM_SPECIALS)]
     names, reserved = [], 0
     for k in range(FULL_SPECIAL_BLOCK):
-        if k not in CWM_SPECIALS:
+        if k in CWM_SPECIALS:
+            names.append(CWM_SPECIALS[k])
+        else:
             names.append(f"<|reserved_special_token_{reserved}|>")
             reserved += 1
-        else:
-            names.append(CWM_SPECIALS[k])
     return names
 
 
@@ -308,8 +310,10 @@ def tensor_specs(args) -> list[TensorSpec]:
 def _maker(args, index: int, name: str, shape: tuple[int, ...]):
     if len(shape) == 1:
         return lambda: 1 + _normal(args.seed, index, shape, 0.1)
-    std = {"token_embd.weight": 1.0, "output.weight": args.scale / math.sqrt(shape[1])}.get(
-        name, 1 / math.sqrt(shape[1]))
+    if name == "token_embd.weight":
+        std = 1.0
+    else:
+        std = (args.scale if name == "output.weight" else 1.0) / math.sqrt(shape[1])
     return lambda: _normal(args.seed, index, shape, std)
 
 
@@ -345,7 +349,8 @@ def parse_args(argv: list[str] | None):
                    help="write the llama3 scaling as rope_freqs.weight instead of the keys")
     p.add_argument("--dtype", choices=list(DTYPES), default="f32", help="matrix type")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--scale", type=float, default=1.0, help="projection weight multiplier")
+    p.add_argument("--scale", type=float, default=1.0,
+                   help="output weight multiplier: next-token logits std (peakedness)")
     p.add_argument("--tokenizer-json", help="embed this Hugging Face tokenizer.json")
     args = p.parse_args(argv)
     _check_args(p, args)
@@ -356,12 +361,16 @@ def _check_args(p: argparse.ArgumentParser, args) -> None:
     args.kv_heads = args.kv_heads or args.heads
     args.head_dim_given = args.head_dim is not None
     args.head_dim = args.head_dim or args.embd // args.heads
-    if args.arch == "llama" and (args.window or args.pattern or args.pair_layout):
+    if args.arch == "llama" and any(x is not None for x in (args.window, args.pattern, args.pair_layout)):
         p.error("--window, --pattern and --pair-layout are cwm-only")
+    if args.window is not None and args.window < 1:
+        p.error("--window must be at least 1")
     if args.pattern is not None and (len(args.pattern) != args.layers or set(args.pattern) - set("LG")):
         p.error(f"--pattern needs {args.layers} letters L or G")
     if args.heads % args.kv_heads or (not args.head_dim_given and args.embd % args.heads):
         p.error("--heads must be a multiple of --kv-heads (and divide --embd without --head-dim)")
+    if args.rope_dim is not None and (args.rope_dim % 2 or not 0 < args.rope_dim <= args.head_dim):
+        p.error("--rope-dim must be even and at most the head dim")
     if args.rope_freqs_tensor and args.rope_scaling != "llama3":
         p.error("--rope-freqs-tensor needs --rope-scaling llama3")
     if args.tokenizer_json is None and args.vocab is None:
@@ -379,13 +388,11 @@ def main(argv: list[str] | None = None) -> None:
     specs = tensor_specs(args)
     total = sum(s.nbytes() for s in specs)
     print(f"writing {args.out}: {len(specs)} tensors, {total / 2**20:.1f} MiB", file=sys.stderr)
-    verbose = total > 64 * 2**20
 
     def progress(i: int, spec: TensorSpec) -> None:
-        if verbose:
-            print(f"  [{i + 1}/{len(specs)}] {spec.name} {spec.shape}", file=sys.stderr, flush=True)
+        print(f"  [{i + 1}/{len(specs)}] {spec.name} {spec.shape}", file=sys.stderr, flush=True)
 
-    write_gguf(args.out, kv, specs, on_tensor=progress)
+    write_gguf(args.out, kv, specs, on_tensor=progress if total > 64 * 2**20 else None)
 
 
 if __name__ == "__main__":

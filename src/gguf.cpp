@@ -538,15 +538,21 @@ class Encoder {
 public:
     std::vector<uint8_t> bytes;
 
+    // resize + memcpy rather than insert(), which trips a GCC 12 -Wstringop-overflow false positive.
+    void put_bytes(const void* p, size_t n) {
+        const size_t old = bytes.size();
+        bytes.resize(old + n);
+        if (n > 0) std::memcpy(bytes.data() + old, p, n);
+    }
+
     template <class T>
     void put(T v) {
-        const auto* p = reinterpret_cast<const uint8_t*>(&v);
-        bytes.insert(bytes.end(), p, p + sizeof v);
+        put_bytes(&v, sizeof v);
     }
 
     void put_string(const std::string& s) {
         put<uint64_t>(s.size());
-        bytes.insert(bytes.end(), s.begin(), s.end());
+        put_bytes(s.data(), s.size());
     }
 
     // The value without its type tag (the caller writes the tag; array items have none).
@@ -702,7 +708,7 @@ void GgufWriter::write(const std::string& path, const Progress& progress) const 
     const bool auto_alignment = alignment_ != kDefaultAlignment && !alignment_set;
 
     Encoder header;
-    header.bytes.insert(header.bytes.end(), kMagic, kMagic + 4);
+    header.put_bytes(kMagic, sizeof kMagic);
     header.put(kWriteVersion);
     header.put(uint64_t(tensors_.size()));
     header.put(uint64_t(metadata_.size() + (auto_alignment ? 1 : 0)));

@@ -11,8 +11,8 @@
 //   4. top-p (1 = off): with p = softmax(logits) over what top-k kept, at temperature 1,
 //      keep the smallest set of most probable tokens whose cumulative probability is
 //      >= top_p (always at least one token).
-//   5. min-p (0 = off): keep tokens with p >= min_p * p_max, again at temperature 1
-//      (computed as exp(logit - max_logit) >= min_p, which does not depend on normalisation).
+//   5. min-p (0 = off): keep tokens with p >= min_p * p_max, again at temperature 1,
+//      computed as logit - max_logit >= ln(min_p) (independent of normalisation).
 //   6. Temperature is applied LAST: the token is drawn from softmax(logit / temperature)
 //      restricted to what steps 3-5 kept. Temperature therefore never changes which tokens
 //      the filters keep, only how the kept ones are weighted.
@@ -23,19 +23,25 @@
 // prefix of the vocabulary in that order.
 //
 // Logits: NaN and +inf are rejected (Error naming the index); -inf marks an impossible token.
-// If no finite logit remains (all -inf), sample() throws.
+// If no finite logit remains (all -inf), sample() throws, also in greedy mode. A history token
+// outside the logits' range is an error when the penalty is active.
 //
 // Randomness: exactly one 64-bit draw of std::mt19937_64 per sample with temperature > 0
 // (none for greedy), even when only one candidate is left, turned into
-// u = (rng() >> 11) * 2^-53 in [0, 1) and mapped to a token by walking the cumulative
-// weights in a fixed order. No std::*_distribution is used (their outputs are
-// implementation-defined), so a seed gives the same tokens with any standard library
-// (up to last-ulp differences between libm exp() implementations).
+// u = (rng() >> 11) * 2^-53 in [0, 1). The token is the first one whose cumulative weight
+// exceeds u * (sum of weights), walking best first (the order above) when top-k is active and
+// in ascending token id otherwise. No std::*_distribution is used (their outputs are
+// implementation-defined), so a seed gives the same tokens with any standard library, up to
+// last-ulp differences between libm exp() implementations and, for top-p without top-k,
+// summation order inside nth_element-partitioned ranges (both only matter at knife edges).
 //
-// Cost: one O(n) validation pass; top-k is a single pass with a size-k heap (O(n) on typical
-// logits, never a sort of the vocabulary); top-p without top-k selects and sorts the most
-// probable tokens in growing chunks (nth_element + sort of the chunk) until the nucleus is
-// complete, so only the nucleus (plus at most as much again) is ever sorted.
+// Cost for n logits: one O(n) validation/argmax pass (two with a repetition penalty, plus a
+// copy). top-k is a single pass with a size-k heap (O(n) on typical logits; the vocabulary is
+// never sorted) and the rest works on the k survivors. Without top-k, top-p finds the nucleus
+// by a probability-mass-guided quickselect (expected O(n), see top_p_boundary: never a full
+// sort, whatever the nucleus size), and the draw is one pass over the logits with one exp()
+// per kept token. Scratch buffers are thread_local and reused, so steady-state sampling does
+// not allocate (they hold up to ~3.5 MB per sampling thread for n = 128256).
 #include "sampler.hpp"
 
 #include <algorithm>
@@ -135,32 +141,100 @@ void top_p_sorted(std::vector<Candidate>& c, double top_p) {
     // Rounding kept the sum just under target: everything stays.
 }
 
-// Same, for unsorted `c`: brings the best candidates to the front chunk by chunk (each chunk
-// sorted) until the nucleus is complete, then truncates. Leaves `c` sorted best first.
-void top_p_unsorted(std::vector<Candidate>& c, double top_p, float lmax_f) {
-    const double lmax = lmax_f;
+// A candidate with its unnormalised temperature-1 probability exp(logit - max_logit).
+struct Weighted {
+    float logit;
+    Token id;
+    double w;
+};
+
+inline bool better_w(const Weighted& a, const Weighted& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+}
+
+// top-p over all candidates, unsorted. Returns the last token of the nucleus in the
+// "better" order; the nucleus is that token and every token better than it.
+//
+// Weighted quickselect instead of a sort: nth_element splits the range into a better and a
+// worse part, the mass of the better part says which side holds the boundary, and only that
+// side is searched further (expected O(n) in total). The first split takes just the 256
+// best, since real next-token distributions usually have small nuclei; a range of at most
+// 256 tokens is sorted and scanned.
+Candidate top_p_boundary(std::vector<Weighted>& c, double top_p) {
     double z = 0.0;
-    for (const Candidate& x : c) z += std::exp(static_cast<double>(x.logit) - lmax);
+    for (const Weighted& x : c) z += x.w;
     const double target = top_p * z;
-    double cum = 0.0;
-    size_t done = 0;
-    size_t want = std::min<size_t>(c.size(), 256);
-    for (;;) {
-        auto first = c.begin() + static_cast<std::ptrdiff_t>(done);
-        auto mid = c.begin() + static_cast<std::ptrdiff_t>(want);
-        if (mid != c.end()) std::nth_element(first, mid, c.end(), better);
-        std::sort(first, mid, better);
-        for (size_t i = done; i < want; ++i) {
-            cum += std::exp(static_cast<double>(c[i].logit) - lmax);
-            if (cum >= target) {
-                c.resize(i + 1);
-                return;
-            }
+    constexpr size_t small = 256;
+    size_t lo = 0, hi = c.size();
+    double cum = 0.0;  // mass of everything before lo (all better than [lo, hi))
+    bool first_split = true;
+    while (hi - lo > small) {
+        const size_t mid = first_split ? lo + small : lo + (hi - lo) / 2;
+        first_split = false;
+        const auto b = c.begin();
+        std::nth_element(b + static_cast<std::ptrdiff_t>(lo), b + static_cast<std::ptrdiff_t>(mid),
+                         b + static_cast<std::ptrdiff_t>(hi), better_w);
+        double m = 0.0;
+        for (size_t i = lo; i < mid; ++i) m += c[i].w;
+        if (cum + m >= target) {
+            hi = mid;
+        } else {
+            cum += m;
+            lo = mid;
         }
-        if (want == c.size()) return;  // rounding: keep everything (now fully sorted)
-        done = want;
-        want = std::min(c.size(), want * 4);
     }
+    const auto b = c.begin();
+    std::sort(b + static_cast<std::ptrdiff_t>(lo), b + static_cast<std::ptrdiff_t>(hi), better_w);
+    for (size_t i = lo; i < hi; ++i) {
+        cum += c[i].w;
+        if (cum >= target) return {c[i].logit, c[i].id};
+    }
+    // Rounding (the split sums and the scan group the additions differently): the boundary
+    // is the last token of this range.
+    return {c[hi - 1].logit, c[hi - 1].id};
+}
+
+struct Scratch {
+    std::vector<float> penalised;
+    std::vector<Candidate> cand;
+    std::vector<Weighted> weighted;
+    std::vector<double> weight;
+    std::vector<Token> recent;
+};
+
+struct Scan {
+    bool bad = false;   // some logit is NaN or +inf
+    size_t best = 0;    // first index of the maximum finite logit (valid when finite > 0)
+    size_t finite = 0;  // logits that are not -inf
+};
+
+Scan scan_logits(std::span<const float> logits) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    Scan s;
+    float mx = -inf;
+    for (size_t i = 0; i < logits.size(); ++i) {
+        const float l = logits[i];
+        s.bad |= !(l < inf);
+        s.finite += l != -inf;
+        if (l > mx) {
+            mx = l;
+            s.best = i;
+        }
+    }
+    return s;
+}
+
+// Index of the first weight whose cumulative sum exceeds target (weights in their given order).
+size_t draw(const std::vector<double>& weight, double target) {
+    double cum = 0.0;
+    size_t last_positive = 0;
+    for (size_t i = 0; i < weight.size(); ++i) {
+        if (weight[i] <= 0.0) continue;
+        cum += weight[i];
+        last_positive = i;
+        if (target < cum) return i;
+    }
+    return last_positive;  // rounding left target at the very top
 }
 
 }  // namespace
@@ -182,112 +256,108 @@ void Sampler::accept(Token token) {
 }
 
 Token Sampler::sample(std::span<const float> logits) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
     const size_t n = logits.size();
     if (n == 0) invalid("empty logits");
     if (n > static_cast<size_t>(std::numeric_limits<Token>::max()))
         invalid("too many logits (" + std::to_string(n) + ") for 32-bit token ids");
 
-    for (size_t i = 0; i < n; ++i) {
-        const float l = logits[i];
-        if (std::isnan(l)) invalid("logit " + std::to_string(i) + " is NaN");
-        if (l == std::numeric_limits<float>::infinity()) invalid("logit " + std::to_string(i) + " is +inf");
+    // Per-thread scratch buffers: reused across calls so that sampling does not allocate (and
+    // page-fault in) megabytes per token.
+    thread_local Scratch scratch;
+
+    // Validation, argmax (ties -> lowest id) and the number of possible tokens, in one pass.
+    Scan scan = scan_logits(logits);
+    if (scan.bad) {
+        for (size_t i = 0; i < n; ++i) {
+            if (std::isnan(logits[i])) invalid("logit " + std::to_string(i) + " is NaN");
+            if (logits[i] == inf) invalid("logit " + std::to_string(i) + " is +inf");
+        }
     }
 
     // 1. Repetition penalty, on a copy only when it changes something.
-    std::vector<float> penalised;
     if (params_.repeat_penalty != 1.0f && params_.repeat_last_n > 0 && !history_.empty()) {
         const size_t window = std::min(history_.size(), static_cast<size_t>(params_.repeat_last_n));
-        std::vector<Token> recent(history_.end() - static_cast<std::ptrdiff_t>(window), history_.end());
+        std::vector<Token>& recent = scratch.recent;
+        recent.assign(history_.end() - static_cast<std::ptrdiff_t>(window), history_.end());
         std::sort(recent.begin(), recent.end());
         recent.erase(std::unique(recent.begin(), recent.end()), recent.end());
         if (static_cast<size_t>(recent.back()) >= n)
             invalid("accepted token " + std::to_string(recent.back()) + " is out of range for " +
                     std::to_string(n) + " logits");
+        std::vector<float>& penalised = scratch.penalised;
         penalised.assign(logits.begin(), logits.end());
         const float penalty = params_.repeat_penalty;
         for (const Token t : recent) {
             float& l = penalised[static_cast<size_t>(t)];
             l = l > 0.0f ? l / penalty : l * penalty;
             // A penalty < 1 can push a huge positive logit to +inf: keep it finite and maximal.
-            if (l == std::numeric_limits<float>::infinity()) l = std::numeric_limits<float>::max();
+            if (l == inf) l = std::numeric_limits<float>::max();
         }
         logits = penalised;
+        scan = scan_logits(logits);
     }
-
-    // Argmax (ties -> lowest id) and number of possible tokens.
-    size_t best = n;
-    size_t finite = 0;
-    for (size_t i = 0; i < n; ++i) {
-        const float l = logits[i];
-        if (l == -std::numeric_limits<float>::infinity()) continue;
-        ++finite;
-        if (best == n || l > logits[best]) best = i;
-    }
-    if (finite == 0) invalid("all " + std::to_string(n) + " logits are -inf; no token can be sampled");
+    if (scan.finite == 0) invalid("all " + std::to_string(n) + " logits are -inf; no token can be sampled");
+    const size_t best = scan.best;
 
     // 2. Greedy.
     if (params_.temperature <= 0.0f) return static_cast<Token>(best);
     const double u = uniform01(rng_);  // drawn unconditionally: one draw per sampled token
-    if (finite == 1) return static_cast<Token>(best);
+    if (scan.finite == 1) return static_cast<Token>(best);
 
-    // 3. top-k.
-    std::vector<Candidate> cand;
-    bool sorted = false;  // cand sorted best first (otherwise: ascending id)
-    const size_t k = static_cast<size_t>(params_.top_k);
-    if (k > 0 && k < finite) {
-        select_top_k(logits, k, cand);
-        sorted = true;
-    } else {
-        cand.reserve(finite);
-        for (size_t i = 0; i < n; ++i)
-            if (logits[i] != -std::numeric_limits<float>::infinity())
-                cand.push_back({logits[i], static_cast<Token>(i)});
-    }
-    const float lmax = logits[best];  // the argmax survives every filter
-
-    // 4. top-p.
-    if (params_.top_p < 1.0f && cand.size() > 1) {
-        if (sorted) {
-            top_p_sorted(cand, params_.top_p);
-        } else {
-            top_p_unsorted(cand, params_.top_p, lmax);
-            sorted = true;
-        }
-    }
-
-    // 5. min-p: exp(logit - lmax) >= min_p.
-    if (params_.min_p > 0.0f && cand.size() > 1) {
-        const double min_p = params_.min_p;
-        auto drop = [&](const Candidate& c) {
-            return !(std::exp(static_cast<double>(c.logit) - static_cast<double>(lmax)) >= min_p);
-        };
-        if (sorted) {
-            auto cut = std::find_if(cand.begin(), cand.end(), drop);  // kept set is a prefix
-            cand.erase(cut, cand.end());
-        } else {
-            std::erase_if(cand, drop);
-        }
-    }
-
-    // 6. Temperature and the draw, walking cand in its (deterministic) order.
-    if (cand.size() == 1) return cand.front().id;
+    const double lmax = logits[best];  // the argmax survives every filter
     const double inv_t = 1.0 / static_cast<double>(params_.temperature);
-    std::vector<double> weight(cand.size());
+    const double log_min_p = params_.min_p > 0.0f ? std::log(static_cast<double>(params_.min_p))
+                                                  : -std::numeric_limits<double>::infinity();
+    std::vector<double>& weight = scratch.weight;
+    const size_t k = static_cast<size_t>(params_.top_k);
+
+    if (k > 0 && k < scan.finite) {
+        // 3. top-k: a short list, sorted best first.
+        std::vector<Candidate>& cand = scratch.cand;
+        select_top_k(logits, k, cand);
+        if (params_.top_p < 1.0f) top_p_sorted(cand, params_.top_p);  // 4. top-p
+        // 5. min-p: keep logit - max_logit >= ln(min_p); the kept set is a prefix.
+        if (params_.min_p > 0.0f) {
+            auto cut = std::find_if(cand.begin(), cand.end(), [&](const Candidate& c) {
+                return !(static_cast<double>(c.logit) - lmax >= log_min_p);
+            });
+            cand.erase(cut, cand.end());
+        }
+        // 6. Temperature and the draw, walking cand best first.
+        weight.resize(cand.size());
+        double z = 0.0;
+        for (size_t i = 0; i < cand.size(); ++i) {
+            weight[i] = std::exp((static_cast<double>(cand[i].logit) - lmax) * inv_t);
+            z += weight[i];
+        }
+        return cand[draw(weight, u * z)].id;
+    }
+
+    // No top-k. 4. top-p finds the worst token of the nucleus ("boundary"); everything at
+    // least as good as it stays.
+    Candidate boundary{-inf, std::numeric_limits<Token>::max()};  // keeps every token
+    if (params_.top_p < 1.0f) {
+        std::vector<Weighted>& wc = scratch.weighted;
+        wc.clear();
+        for (size_t i = 0; i < n; ++i)
+            if (logits[i] != -inf)
+                wc.push_back({logits[i], static_cast<Token>(i), std::exp(static_cast<double>(logits[i]) - lmax)});
+        boundary = top_p_boundary(wc, params_.top_p);
+    }
+    // 5. min-p and 6. the draw, directly over the logits in ascending token id.
+    weight.resize(n);
     double z = 0.0;
-    for (size_t i = 0; i < cand.size(); ++i) {
-        weight[i] = std::exp((static_cast<double>(cand[i].logit) - static_cast<double>(lmax)) * inv_t);
-        z += weight[i];
+    for (size_t i = 0; i < n; ++i) {
+        const float l = logits[i];
+        const double d = static_cast<double>(l) - lmax;  // -inf for impossible tokens
+        const bool keep = l != -inf && d >= log_min_p &&
+                          (l > boundary.logit || (l == boundary.logit && static_cast<Token>(i) <= boundary.id));
+        const double w = keep ? std::exp(d * inv_t) : 0.0;
+        weight[i] = w;
+        z += w;
     }
-    const double target = u * z;
-    double cum = 0.0;
-    size_t last_positive = 0;
-    for (size_t i = 0; i < cand.size(); ++i) {
-        if (weight[i] <= 0.0) continue;
-        cum += weight[i];
-        last_positive = i;
-        if (target < cum) return cand[i].id;
-    }
-    return cand[last_positive].id;  // rounding left target at the very top
+    return static_cast<Token>(draw(weight, u * z));
 }
 
 }  // namespace cwm

@@ -172,6 +172,8 @@ void BpeTokenizer::check_special_ids() const {
 
 void BpeTokenizer::index_tokens() {
     bytes_.resize(texts_.size());
+    by_text_.reserve(texts_.size());
+    by_bytes_.reserve(texts_.size());
     for (size_t id = 0; id < texts_.size(); ++id) {
         const std::string& text = texts_[id];
         by_text_.emplace(text, Token(id));  // the first of duplicate texts wins, as in llama.cpp
@@ -209,8 +211,8 @@ void BpeTokenizer::add_ranked_merges(const std::vector<std::pair<std::string, st
     };
     for (size_t rank = 0; rank < merges.size(); ++rank) {
         const auto& [left, right] = merges[rank];
-        Merge merge{int32_t(rank), lookup(left + right, rank)};
-        merges_.try_emplace(pair_key(lookup(left, rank), lookup(right, rank)), merge);  // lowest rank wins
+        const Token left_id = lookup(left, rank), right_id = lookup(right, rank);
+        merges_.try_emplace(pair_key(left_id, right_id), Merge{int32_t(rank), lookup(left + right, rank)});  // lowest rank wins
     }
 }
 
@@ -218,13 +220,15 @@ void BpeTokenizer::add_ranked_merges(const std::vector<std::pair<std::string, st
 // token, with that token's rank (its id) as priority. Listing every split of every token
 // into two tokens gives exactly those pairs.
 void BpeTokenizer::add_implied_merges() {
+    merges_.reserve(texts_.size() * 2);
     for (size_t id = 0; id < texts_.size(); ++id) {
         if (kinds_[id] != TokenKind::normal) continue;
         std::string_view bytes = bytes_[id];
         for (size_t split = 1; split < bytes.size(); ++split) {
             auto left = by_bytes_.find(bytes.substr(0, split));
+            if (left == by_bytes_.end()) continue;
             auto right = by_bytes_.find(bytes.substr(split));
-            if (left == by_bytes_.end() || right == by_bytes_.end()) continue;
+            if (right == by_bytes_.end()) continue;
             merges_.try_emplace(pair_key(left->second, right->second), Merge{int32_t(id), Token(id)});
         }
     }

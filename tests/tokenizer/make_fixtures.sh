@@ -7,6 +7,7 @@
 #   llama3/tokenizer.model  the package's tokenizer.json converted to tiktoken by Python
 #   spm/cwm_test.model      a tiny SentencePiece model trained here by spm_train
 #   spm/ids.txt             spm_encode --output_format=id for each line of spm/texts.txt
+#   spm/decoded.txt         spm_decode of those ids
 #   utf8_cases.json         Python's UTF-8 decoder verdicts and errors="replace" output
 # Skips the work when the inputs have not changed since the last run (stamp file).
 set -euo pipefail
@@ -19,7 +20,7 @@ OUT="${OUT%/}"
 PY=/usr/bin/python3
 TRACE_TOKENS='<|frame_sep|>,<|action_sep|>,<|return_sep|>,<|call_sep|>,<|line_sep|>,<|exception_sep|>,<|arg_sep|>,<|trace_context_start|>'
 
-for tool in node spm_train spm_encode "$PY"; do
+for tool in node spm_train spm_encode spm_decode "$PY"; do
     command -v "$tool" >/dev/null || { echo "make_fixtures: $tool is required" >&2; exit 1; }
 done
 "$ROOT/scripts/fetch-test-data.sh" >/dev/null
@@ -51,6 +52,7 @@ spm_train --input="$TMP/spm/corpus.txt" --model_prefix="$TMP/spm/cwm_test" --voc
     --user_defined_symbols="$TRACE_TOKENS" --control_symbols='<|eot_id|>,<|eom_id|>' \
     > "$TMP/spm/train.log" 2>&1 || { cat "$TMP/spm/train.log" >&2; exit 1; }
 spm_encode --model="$TMP/spm/cwm_test.model" --output_format=id < "$TMP/spm/texts.txt" > "$TMP/spm/ids.txt"
+spm_decode --model="$TMP/spm/cwm_test.model" --input_format=id < "$TMP/spm/ids.txt" > "$TMP/spm/decoded.txt"
 
 echo "$STAMP" > "$TMP/stamp"
 rm -rf "$OUT.old"

@@ -554,6 +554,32 @@ TEST_CASE("every truncation of a valid file is rejected cleanly") {
     }
 }
 
+TEST_CASE("randomly corrupted files either load or fail with invalid_file") {
+    TempDir dir;
+    const std::string path = dir.file("full.gguf");
+    GgufWriter w;
+    w.set("s", GgufValue::from_string("text"));
+    w.set("a", GgufValue::from_array(GgufType::array, {GgufValue::from_array(GgufType::u16, {
+                                                           GgufValue::from_uint(GgufType::u16, 9)})}));
+    const float floats[8] = {};
+    w.add_tensor("f", DType::f32, {4, 2}, floats);
+    w.add_tensor("g", DType::f32, {2}, floats);
+    w.write(path);
+    const std::string full = read_bytes(path);
+    const std::string bad = dir.file("bad.gguf");
+    std::mt19937 rng(7);
+    for (int iter = 0; iter < 2000; ++iter) {
+        std::string bytes = full;
+        for (int k = 0; k < 1 + iter % 4; ++k) bytes[rng() % bytes.size()] = char(rng());
+        write_bytes(bad, bytes);
+        try {
+            GgufFile f(bad);
+        } catch (const Error& e) {
+            REQUIRE_MESSAGE(e.status() == Status::invalid_file, e.what());
+        }
+    }
+}
+
 TEST_CASE("hostile headers") {
     expect_invalid("", "file is empty");
     expect_invalid("GG", "too small");

@@ -67,14 +67,31 @@ std::vector<Token> ranked(const std::vector<float>& logits) {
     return ids;
 }
 
+// The top-p nucleus from its definition: the shortest best-first prefix (ties -> lower id)
+// whose temperature-1 probability reaches top_p. Refuses knife-edge inputs where the
+// summation order could decide membership.
+std::set<Token> nucleus(const std::vector<float>& logits, double top_p) {
+    const auto order = ranked(logits);
+    const auto prob = softmax(logits, 1.0);
+    double cum = 0;
+    size_t m = 0;
+    while (cum < top_p) cum += prob[order[m++]];
+    REQUIRE(cum - top_p > 1e-9);
+    REQUIRE(top_p - (cum - prob[order[m - 1]]) > 1e-9);
+    return {order.begin(), order.begin() + static_cast<std::ptrdiff_t>(m)};
+}
+
 std::vector<int> counts(Sampler& s, const std::vector<float>& logits, int draws) {
     std::vector<int> c(logits.size(), 0);
+    int out_of_range = 0;
     for (int i = 0; i < draws; ++i) {
         const Token t = s.sample(logits);
-        REQUIRE(t >= 0);
-        REQUIRE(static_cast<size_t>(t) < logits.size());
-        ++c[static_cast<size_t>(t)];
+        if (t < 0 || static_cast<size_t>(t) >= logits.size())
+            ++out_of_range;
+        else
+            ++c[static_cast<size_t>(t)];
     }
+    REQUIRE(out_of_range == 0);
     return c;
 }
 
@@ -218,13 +235,15 @@ TEST_CASE("sampler: empirical frequencies match softmax(logits / T)") {
 TEST_CASE("sampler: top-k keeps exactly the k best tokens") {
     const auto logits = make_logits(1000, 3, -5, 5);
     const auto order = ranked(logits);
-    for (int k : {1, 10, 40}) {
-        INFO("k = " << k);
-        SamplerParams p = sampling(1e6f, 11);  // ~uniform over the kept set
-        p.top_k = k;
-        Sampler s(p);
-        const auto c = counts(s, logits, 400 * k);
-        CHECK(seen(c) == std::set<Token>(order.begin(), order.begin() + k));
+    SUBCASE("the sampled set is exactly the k best") {
+        for (int k : {1, 10, 40}) {
+            INFO("k = " << k);
+            SamplerParams p = sampling(1e6f, 11);  // ~uniform over the kept set
+            p.top_k = k;
+            Sampler s(p);
+            const auto c = counts(s, logits, 400 * k);
+            CHECK(seen(c) == std::set<Token>(order.begin(), order.begin() + k));
+        }
     }
     SUBCASE("distribution inside the top-k is the renormalised softmax") {
         SamplerParams p = sampling(0.8f, 12);
@@ -270,14 +289,16 @@ TEST_CASE("sampler: top-p keeps exactly the minimal nucleus") {
         std::set<Token> nucleus;
     };
     // Cumulative: 0.4, 0.7, 0.9, 1.0. The nucleus is the shortest prefix reaching top_p.
-    for (const Case& c : {Case{0.05f, {3}}, Case{0.35f, {3}}, Case{0.45f, {3, 0}}, Case{0.65f, {3, 0}},
-                          Case{0.75f, {3, 0, 1}}, Case{0.85f, {3, 0, 1}}, Case{0.95f, {3, 0, 1, 2}},
-                          Case{1.0f, {3, 0, 1, 2}}}) {
-        INFO("top_p = " << c.top_p);
-        SamplerParams p = sampling(1e6f, 21);  // temperature applied after top-p: uniform on nucleus
-        p.top_p = c.top_p;
-        Sampler s(p);
-        CHECK(seen(counts(s, l, 4000)) == c.nucleus);
+    SUBCASE("hand-built distribution") {
+        for (const Case& c : {Case{0.05f, {3}}, Case{0.35f, {3}}, Case{0.45f, {3, 0}}, Case{0.65f, {3, 0}},
+                              Case{0.75f, {3, 0, 1}}, Case{0.85f, {3, 0, 1}}, Case{0.95f, {3, 0, 1, 2}},
+                              Case{1.0f, {3, 0, 1, 2}}}) {
+            INFO("top_p = " << c.top_p);
+            SamplerParams p = sampling(1e6f, 21);  // temperature applied after top-p: uniform on nucleus
+            p.top_p = c.top_p;
+            Sampler s(p);
+            CHECK(seen(counts(s, l, 4000)) == c.nucleus);
+        }
     }
     SUBCASE("probabilities inside the nucleus are renormalised softmax(logits / T)") {
         SamplerParams p = sampling(1.3f, 22);
@@ -289,20 +310,30 @@ TEST_CASE("sampler: top-p keeps exactly the minimal nucleus") {
     }
     SUBCASE("large vocabulary: nucleus of ~1000+ tokens matches the definition") {
         const auto big = make_logits(4000, 5, 0, 3);
-        const auto order = ranked(big);
-        const auto prob = softmax(big, 1.0);
         const double top_p = 0.7f;  // the float the sampler sees
-        double cum = 0;
-        size_t m = 0;
-        while (cum < top_p) cum += prob[order[m++]];
-        // Guard against a knife-edge case where summation order could matter.
-        REQUIRE(cum - top_p > 1e-9);
-        REQUIRE(top_p - (cum - prob[order[m - 1]]) > 1e-9);
-        REQUIRE(m > 1024);  // exercises more than one selection chunk
+        const auto expected = nucleus(big, top_p);
+        REQUIRE(expected.size() > 1024);  // several quickselect splits
         SamplerParams p = sampling(1e6f, 23);
         p.top_p = static_cast<float>(top_p);
         Sampler s(p);
-        CHECK(seen(counts(s, big, 40000)) == std::set<Token>(order.begin(), order.begin() + m));
+        CHECK(seen(counts(s, big, 40000)) == expected);
+    }
+    SUBCASE("ties at the nucleus boundary go to the lower ids") {
+        std::vector<float> l(1000);
+        for (size_t i = 0; i < l.size(); ++i) l[i] = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? 0.5f : kNegInf);
+        for (float top_p : {0.3f, 0.75f, 0.9f}) {
+            INFO("top_p = " << top_p);
+            const auto expected = nucleus(l, top_p);
+            SamplerParams p = sampling(1e6f, 26);
+            p.top_p = top_p;
+            Sampler s(p);
+            CHECK(seen(counts(s, l, 30 * static_cast<int>(expected.size()))) == expected);
+            if (top_p == 0.3f) {  // only multiples of 3, and the lowest of them
+                CHECK(*expected.rbegin() % 3 == 0);
+                CHECK(expected.size() < 334);
+                CHECK(*expected.rbegin() == 3 * static_cast<Token>(expected.size() - 1));
+            }
+        }
     }
     SUBCASE("top-p after top-k uses the probabilities renormalised over the top-k") {
         // Global p = 0.3, 0.25, 0.2, 0.15, 0.1. With k = 3 the renormalised p are
@@ -332,13 +363,19 @@ TEST_CASE("sampler: min-p keeps p >= min_p * p_max") {
         float min_p;
         std::set<Token> kept;
     };
-    for (const Case& c : {Case{0.0f, {0, 1, 2, 3, 4, 5}}, Case{0.11f, {1, 2, 3, 4, 5}}, Case{0.19f, {3, 4, 5}},
-                          Case{0.21f, {4, 5}}, Case{0.41f, {5}}, Case{1.0f, {5}}}) {
-        INFO("min_p = " << c.min_p);
-        SamplerParams p = sampling(1e6f, 31);
-        p.min_p = c.min_p;
-        Sampler s(p);
-        CHECK(seen(counts(s, l, 4000)) == c.kept);
+    SUBCASE("hand-built distribution, alone and combined with top-k / top-p that keep everything") {
+        for (const Case& c : {Case{0.0f, {0, 1, 2, 3, 4, 5}}, Case{0.11f, {1, 2, 3, 4, 5}},
+                              Case{0.19f, {3, 4, 5}}, Case{0.21f, {4, 5}}, Case{0.41f, {5}}, Case{1.0f, {5}}}) {
+            for (int variant = 0; variant < 3; ++variant) {
+                INFO("min_p = " << c.min_p << ", variant " << variant);
+                SamplerParams p = sampling(1e6f, 31);
+                p.min_p = c.min_p;
+                if (variant == 1) p.top_k = 6;        // sorted path, top-k keeps all 6
+                if (variant == 2) p.top_p = 0.9999f;  // sorted path via top-p, keeps all 6
+                Sampler s(p);
+                CHECK(seen(counts(s, l, 4000)) == c.kept);
+            }
+        }
     }
     SUBCASE("min_p = 1 keeps every token tied with the maximum") {
         const std::vector<float> t{2, 1, 2, kNegInf};
@@ -353,10 +390,12 @@ TEST_CASE("sampler: min-p keeps p >= min_p * p_max") {
         const double pmax = *std::max_element(prob.begin(), prob.end());
         const float min_p = 0.2f;
         std::set<Token> expected;
+        bool knife_edge = false;
         for (size_t i = 0; i < big.size(); ++i) {
             if (prob[i] >= min_p * pmax) expected.insert(static_cast<Token>(i));
-            REQUIRE(std::abs(prob[i] - min_p * pmax) > 1e-9 * pmax);  // no knife edge
+            knife_edge = knife_edge || std::abs(prob[i] - min_p * pmax) <= 1e-9 * pmax;
         }
+        REQUIRE_FALSE(knife_edge);
         REQUIRE(expected.size() > 100);
         SamplerParams p = sampling(1e6f, 33);
         p.min_p = min_p;
