@@ -37,9 +37,10 @@
 //
 // Cost for n logits: one O(n) validation/argmax pass (two with a repetition penalty, plus a
 // copy). top-k is a single pass with a size-k heap (O(n) on typical logits; the vocabulary is
-// never sorted) and the rest works on the k survivors. Without top-k, top-p finds the nucleus
-// by a probability-mass-guided quickselect (expected O(n), see top_p_boundary: never a full
-// sort, whatever the nucleus size), and the draw is one pass over the logits with one exp()
+// never sorted) and the rest works on the k survivors. Without top-k, top-p costs one pass of
+// n exp() into logit buckets, then a mass-guided quickselect inside the one bucket that holds
+// the nucleus boundary (see top_p_boundary: never a sort of the vocabulary, whatever the
+// nucleus size), and the draw is one pass over the logits with one exp()
 // per kept token. Scratch buffers are thread_local and reused, so steady-state sampling does
 // not allocate (they hold up to ~3.5 MB per sampling thread for n = 128256).
 #include "sampler.hpp"
@@ -152,26 +153,22 @@ inline bool better_w(const Weighted& a, const Weighted& b) {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
 }
 
-// top-p over all candidates, unsorted. Returns the last token of the nucleus in the
-// "better" order; the nucleus is that token and every token better than it.
+// Finds the top-p boundary inside `c` (tokens worse than everything already counted in
+// `cum`, in any order): the first token, best first, at which the cumulative mass reaches
+// `target`.
 //
 // Weighted quickselect instead of a sort: nth_element splits the range into a better and a
 // worse part, the mass of the better part says which side holds the boundary, and only that
 // side is searched further (expected O(n) in total). The first split takes just the 256
-// best, since real next-token distributions usually have small nuclei; a range of at most
-// 256 tokens is sorted and scanned.
-Candidate top_p_boundary(std::vector<Weighted>& c, double top_p) {
-    double z = 0.0;
-    for (const Weighted& x : c) z += x.w;
-    const double target = top_p * z;
+// best; a range of at most 256 tokens is sorted and scanned.
+Candidate boundary_in(std::vector<Weighted>& c, double cum, double target) {
     constexpr size_t small = 256;
     size_t lo = 0, hi = c.size();
-    double cum = 0.0;  // mass of everything before lo (all better than [lo, hi))
     bool first_split = true;
+    const auto b = c.begin();
     while (hi - lo > small) {
         const size_t mid = first_split ? lo + small : lo + (hi - lo) / 2;
         first_split = false;
-        const auto b = c.begin();
         std::nth_element(b + static_cast<std::ptrdiff_t>(lo), b + static_cast<std::ptrdiff_t>(mid),
                          b + static_cast<std::ptrdiff_t>(hi), better_w);
         double m = 0.0;
@@ -183,15 +180,59 @@ Candidate top_p_boundary(std::vector<Weighted>& c, double top_p) {
             lo = mid;
         }
     }
-    const auto b = c.begin();
     std::sort(b + static_cast<std::ptrdiff_t>(lo), b + static_cast<std::ptrdiff_t>(hi), better_w);
     for (size_t i = lo; i < hi; ++i) {
         cum += c[i].w;
         if (cum >= target) return {c[i].logit, c[i].id};
     }
-    // Rounding (the split sums and the scan group the additions differently): the boundary
-    // is the last token of this range.
+    // Rounding (sums grouped differently from the caller's): the boundary is this range's last.
     return {c[hi - 1].logit, c[hi - 1].id};
+}
+
+// top-p over the whole vocabulary (no top-k). Returns the worst token of the nucleus in the
+// "better" order: the nucleus is that token and every token better than it. A token with
+// logit -inf and the largest id keeps everything.
+//
+// Never sorts the vocabulary. One pass computes the temperature-1 weights and adds them into
+// buckets of width 1/32 in (max_logit - logit), a monotone function of the logit, so every
+// bucket holds a contiguous run of the "better" order. The bucket masses locate the bucket
+// holding the boundary; only that bucket's tokens are gathered and searched (boundary_in).
+Candidate top_p_boundary(std::span<const float> logits, double lmax, double top_p,
+                         std::vector<Weighted>& gathered) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    constexpr size_t buckets = 1024;
+    constexpr double per_unit = 32.0;  // buckets per unit of logit; the last one is open-ended
+    auto bucket_of = [&](float l) {
+        const double x = (lmax - static_cast<double>(l)) * per_unit;
+        return x < static_cast<double>(buckets - 1) ? static_cast<size_t>(x) : buckets - 1;
+    };
+    std::vector<double> mass(buckets, 0.0);
+    double z = 0.0;
+    for (const float l : logits) {
+        if (l == -inf) continue;
+        const double w = std::exp(static_cast<double>(l) - lmax);
+        z += w;
+        mass[bucket_of(l)] += w;
+    }
+    const double target = top_p * z;
+    double cum = 0.0;
+    size_t hit = buckets;
+    for (size_t k = 0; k < buckets; ++k) {
+        if (mass[k] > 0.0 && cum + mass[k] >= target) {
+            hit = k;
+            break;
+        }
+        cum += mass[k];
+    }
+    if (hit == buckets) return {-inf, std::numeric_limits<Token>::max()};  // rounding: keep all
+
+    gathered.clear();
+    for (size_t i = 0; i < logits.size(); ++i) {
+        const float l = logits[i];
+        if (l != -inf && bucket_of(l) == hit)
+            gathered.push_back({l, static_cast<Token>(i), std::exp(static_cast<double>(l) - lmax)});
+    }
+    return boundary_in(gathered, cum, target);
 }
 
 struct Scratch {
@@ -337,14 +378,7 @@ Token Sampler::sample(std::span<const float> logits) {
     // No top-k. 4. top-p finds the worst token of the nucleus ("boundary"); everything at
     // least as good as it stays.
     Candidate boundary{-inf, std::numeric_limits<Token>::max()};  // keeps every token
-    if (params_.top_p < 1.0f) {
-        std::vector<Weighted>& wc = scratch.weighted;
-        wc.clear();
-        for (size_t i = 0; i < n; ++i)
-            if (logits[i] != -inf)
-                wc.push_back({logits[i], static_cast<Token>(i), std::exp(static_cast<double>(logits[i]) - lmax)});
-        boundary = top_p_boundary(wc, params_.top_p);
-    }
+    if (params_.top_p < 1.0f) boundary = top_p_boundary(logits, lmax, params_.top_p, scratch.weighted);
     // 5. min-p and 6. the draw, directly over the logits in ascending token id.
     weight.resize(n);
     double z = 0.0;

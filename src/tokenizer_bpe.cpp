@@ -60,7 +60,8 @@ bool byte_level_to_bytes(std::string_view text, std::string& out) {
 
 // Llama-3's pre-tokenizer as llama.cpp spells it ("llama-bpe"): the case-insensitive
 // contractions of the original (?i:'s|'t|...) are written out so that PCRE2's Unicode case
-// folding cannot match anything beyond ASCII letters.
+// folding cannot match anything beyond ASCII letters. With PCRE2_UCP, \s is Unicode
+// White_Space as in tiktoken's Rust regex (PCRE2 adds only U+180E).
 constexpr const char* kLlama3Pattern =
     R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 

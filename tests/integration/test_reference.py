@@ -121,8 +121,10 @@ def run_dump_logits(model: Path, tokens: list[int], mode: str, out: Path) -> np.
     if not tool:
         pytest.fail("CWM_DUMP_LOGITS is not set: point it at the engine's dump_logits test tool "
                     "(e.g. CWM_DUMP_LOGITS=build/tests/dump_logits)")
-    cmd = [tool, str(model), "--tokens", ",".join(map(str, tokens)), "--out", str(out),
-           "--mode", mode]
+    # ubatch:N evaluates everything in one call that the engine splits into passes of N tokens.
+    mode_args = ["--mode", mode] if not mode.startswith("ubatch:") else \
+        ["--mode", "prefill", "--batch", mode.split(":")[1]]
+    cmd = [tool, str(model), "--tokens", ",".join(map(str, tokens)), "--out", str(out), *mode_args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} exited with {proc.returncode}:\n{proc.stderr}")
@@ -130,10 +132,10 @@ def run_dump_logits(model: Path, tokens: list[int], mode: str, out: Path) -> np.
 
 
 def modes(n_tokens: int) -> list[str]:
-    return ["prefill", "decode", f"split:{n_tokens // 2 + 1}"]
+    return ["prefill", "decode", f"split:{n_tokens // 2 + 1}", "ubatch:7"]
 
 
-@pytest.mark.parametrize("mode_kind", ["prefill", "decode", "split"])
+@pytest.mark.parametrize("mode_kind", ["prefill", "decode", "split", "ubatch"])
 @pytest.mark.parametrize("case", CASES)
 def test_engine_matches_reference(case, mode_kind, fixtures, tmp_path):
     fx = fixtures(case)

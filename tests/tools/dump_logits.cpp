@@ -1,7 +1,8 @@
 // Test tool: evaluates a token sequence and writes the logits of every position as raw
 // little-endian float32 [n_tokens][n_vocab], for comparison with the PyTorch reference.
-//   dump_logits MODEL.gguf --tokens 1,2,3 --out FILE [--mode prefill|decode|split:N] [--ctx N]
+//   dump_logits MODEL.gguf --tokens 1,2,3 --out FILE [--mode prefill|decode|split:N] [--ctx N] [--batch N]
 // prefill: all tokens in one call; decode: one token per call; split:N: N, then one at a time.
+// --batch N: the engine evaluates a call in forward passes of at most N tokens.
 #include <cwm/cwm.hpp>
 
 #include <cstdio>
@@ -35,7 +36,7 @@ size_t first_batch(const std::string& mode, size_t n) {
 int main(int argc, char** argv) {
     try {
         std::string model_path, tokens_arg, out_path, mode = "prefill";
-        uint32_t n_ctx = 0;
+        uint32_t n_ctx = 0, n_batch = 512;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             auto next = [&]() -> std::string {
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
             else if (a == "--out") out_path = next();
             else if (a == "--mode") mode = next();
             else if (a == "--ctx") n_ctx = uint32_t(std::stoul(next()));
+            else if (a == "--batch") n_batch = uint32_t(std::stoul(next()));
             else model_path = a;
         }
         const auto tokens = parse_tokens(tokens_arg);
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
         const cwm::model model(model_path);
         auto params = cwm::context::default_params();
         params.n_ctx = n_ctx ? n_ctx : uint32_t(tokens.size());
+        params.n_batch = n_batch;
         cwm::context ctx(model, params);
         std::vector<float> all;
         auto eval = [&](size_t begin, size_t n) {

@@ -319,15 +319,15 @@ TEST_CASE("sampler: top-p keeps exactly the minimal nucleus") {
         CHECK(seen(counts(s, big, 40000)) == expected);
     }
     SUBCASE("ties at the nucleus boundary go to the lower ids") {
-        std::vector<float> l(1000);
-        for (size_t i = 0; i < l.size(); ++i) l[i] = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? 0.5f : kNegInf);
+        std::vector<float> tied(1000);
+        for (size_t i = 0; i < tied.size(); ++i) tied[i] = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? 0.5f : kNegInf);
         for (float top_p : {0.3f, 0.75f, 0.9f}) {
             INFO("top_p = " << top_p);
-            const auto expected = nucleus(l, top_p);
+            const auto expected = nucleus(tied, top_p);
             SamplerParams p = sampling(1e6f, 26);
             p.top_p = top_p;
             Sampler s(p);
-            CHECK(seen(counts(s, l, 30 * static_cast<int>(expected.size()))) == expected);
+            CHECK(seen(counts(s, tied, 30 * static_cast<int>(expected.size()))) == expected);
             if (top_p == 0.3f) {  // only multiples of 3, and the lowest of them
                 CHECK(*expected.rbegin() % 3 == 0);
                 CHECK(expected.size() < 334);
