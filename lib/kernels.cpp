@@ -73,6 +73,12 @@ void matmul_gemm(const WeightMatrix& w, const float* x, size_t n_tokens, float* 
 const char* active_isa() { return has_avx512() ? "avx512" : "scalar"; }
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    std::vector<float> rounded;
+    if (w.type == DType::f16) {
+        rounded.resize(n_tokens * w.cols);
+        round_to_f16(x, rounded.size(), rounded.data());
+        x = rounded.data();
+    }
     if (n_tokens >= kGemmMinTokens)
         matmul_gemm(w, x, n_tokens, y, pool);
     else
@@ -84,6 +90,16 @@ void row_to_f32(DType type, const void* row, size_t n, float* out) {
     if (has_avx512() && type == DType::f16) return avx512::f16_to_f32_row(half, n, out);
     if (has_avx512() && type == DType::bf16) return avx512::bf16_to_f32_row(half, n, out);
     ref::row_to_f32(type, row, n, out);
+}
+
+void round_to_f16(const float* x, size_t n, float* out) {
+    if (!has_avx512()) return ref::round_to_f16(x, n, out);
+    uint16_t halves[256];
+    for (size_t i = 0; i < n; i += 256) {
+        const size_t len = std::min<size_t>(256, n - i);
+        avx512::f32_to_f16_row(x + i, len, halves);
+        avx512::f16_to_f32_row(halves, len, out + i);
+    }
 }
 
 void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out) {

@@ -22,6 +22,9 @@ struct WeightMatrix {
 bool is_supported_weight_type(DType type);
 
 // y[t * rows + r] = sum_c W[r][c] * x[t * cols + c] for t < n_tokens.
+// With f16 weights the activations x are first rounded to f16, as llama.cpp's CPU backend
+// does (its f16 products take f16 inputs): the same f16 file then gives the same numbers in
+// both engines (docs/design.md, "Numerics"). f32 and bf16 weights multiply f32 activations.
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
 
 // Converts `n` elements of a f32/f16/bf16 row to f32.
@@ -42,10 +45,14 @@ float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
 // out[i] += a * f16(v[i])
 void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 
+// out[i] = f32(f16(x[i])): round-to-nearest-even through IEEE half.
+void round_to_f16(const float* x, size_t n, float* out);
+
 // Which instruction set the dispatched kernels use on this machine ("avx512" or "scalar").
 const char* active_isa();
 
 namespace ref {
+void round_to_f16(const float* x, size_t n, float* out);
 void row_to_f32(DType type, const void* row, size_t n, float* out);
 float dot_row(DType type, const void* row, const float* x, size_t n);
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y);

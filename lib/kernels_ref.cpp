@@ -1,5 +1,6 @@
 // Scalar reference kernels: the definition every fast kernel is tested against.
 #include <cmath>
+#include <vector>
 
 #include "kernels.hpp"
 
@@ -36,7 +37,17 @@ float dot_row(DType type, const void* row, const float* x, size_t n) {
     return float(sum);
 }
 
+void round_to_f16(const float* x, size_t n, float* out) {
+    for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(f32_to_f16(x[i]));
+}
+
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y) {
+    std::vector<float> rounded;
+    if (w.type == DType::f16) {
+        rounded.resize(n_tokens * w.cols);
+        round_to_f16(x, rounded.size(), rounded.data());
+        x = rounded.data();
+    }
     const auto* base = static_cast<const uint8_t*>(w.data);
     for (size_t t = 0; t < n_tokens; ++t) {
         for (size_t r = 0; r < w.rows; ++r) {

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <system_error>
 #include <unordered_set>
@@ -33,9 +34,14 @@ constexpr char kAlignmentKey[] = "general.alignment";
 // Smallest possible encodings, used to reject impossible counts before allocating anything.
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // key length, type, u8 value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, ne[0], type, offset
-constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max();  // ggml counts in int64
+constexpr uint64_t kMaxElements = uint64_t(std::numeric_limits<int64_t>::max());  // ggml counts in int64
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+// Reads errno before anything can clobber it: the arguments are existing strings and literals,
+// so nothing allocates between the failed call and here.
+[[noreturn]] void fail_io(const std::string& path, const char* action, const std::string& detail = {}) {
+    const int err = errno;
+    fail(Status::io_error, path + ": " + action + detail + ": " + std::system_category().message(err));
+}
 
 std::string shape_text(const std::vector<uint64_t>& ne) {
     std::string s = "[";
@@ -65,7 +71,7 @@ std::string size_problem(const DTypeInfo& info, const std::vector<uint64_t>& ne,
     if (ne.empty()) return "shape has no dimensions";
     uint64_t n_elements = 1;
     for (uint64_t d : ne) {
-        if (d != 0 && n_elements > uint64_t(kMaxElements) / d)
+        if (d != 0 && n_elements > kMaxElements / d)
             return "shape " + shape_text(ne) + " has more than 2^63-1 elements";
         n_elements *= d;
     }
@@ -478,13 +484,13 @@ uint64_t TensorView::n_elements() const {
 
 GgufFile::GgufFile(const std::string& path) : path_(path) {
     const FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (fd.fd < 0) fail(Status::io_error, path + ": cannot open: " + errno_text(errno));
+    if (fd.fd < 0) fail_io(path, "cannot open");
     struct stat st {};
-    if (::fstat(fd.fd, &st) != 0) fail(Status::io_error, path + ": cannot stat: " + errno_text(errno));
+    if (::fstat(fd.fd, &st) != 0) fail_io(path, "cannot stat");
     if (!S_ISREG(st.st_mode)) fail(Status::io_error, path + ": not a regular file");
     if (st.st_size == 0) fail(Status::invalid_file, path + ": file is empty");
     void* map = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd.fd, 0);
-    if (map == MAP_FAILED) fail(Status::io_error, path + ": cannot map: " + errno_text(errno));
+    if (map == MAP_FAILED) fail_io(path, "cannot map");
     map_ = static_cast<const uint8_t*>(map);
     size_ = uint64_t(st.st_size);
     try {
@@ -591,9 +597,9 @@ public:
 // without commit (any exception) it removes the temporary file.
 class OutputFile {
 public:
-    OutputFile(std::string tmp_path) : path_(std::move(tmp_path)) {
+    explicit OutputFile(std::string tmp_path) : path_(std::move(tmp_path)) {
         fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd_ < 0) fail(Status::io_error, path_ + ": cannot create: " + errno_text(errno));
+        if (fd_ < 0) fail_io(path_, "cannot create");
         buf_.reserve(kBufferBytes);
     }
     OutputFile(const OutputFile&) = delete;
@@ -612,16 +618,20 @@ public:
 
     void zeros(uint64_t n) {
         static constexpr uint8_t kZeros[4096] = {};
-        for (; n > 0; n -= std::min<uint64_t>(n, sizeof kZeros)) write(kZeros, std::min<uint64_t>(n, sizeof kZeros));
+        while (n > 0) {
+            const uint64_t chunk = std::min<uint64_t>(n, sizeof kZeros);
+            write(kZeros, chunk);
+            n -= chunk;
+        }
     }
 
     void commit(const std::string& final_path) {
         flush();
         const int fd = fd_;
         fd_ = -1;
-        if (::close(fd) != 0) fail(Status::io_error, path_ + ": close failed: " + errno_text(errno));
+        if (::close(fd) != 0) fail_io(path_, "close failed");
         if (std::rename(path_.c_str(), final_path.c_str()) != 0)
-            fail(Status::io_error, "cannot rename " + path_ + " to " + final_path + ": " + errno_text(errno));
+            fail_io(path_, "cannot rename to ", final_path);
         committed_ = true;
     }
 
@@ -637,7 +647,7 @@ private:
         while (n > 0) {
             const ssize_t w = ::write(fd_, p, size_t(std::min<uint64_t>(n, uint64_t(1) << 30)));
             if (w < 0 && errno == EINTR) continue;
-            if (w < 0) fail(Status::io_error, path_ + ": write failed: " + errno_text(errno));
+            if (w < 0) fail_io(path_, "write failed");
             p += w;
             n -= uint64_t(w);
         }

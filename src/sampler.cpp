@@ -197,7 +197,7 @@ Candidate boundary_in(std::vector<Weighted>& c, double cum, double target) {
 // buckets of width 1/32 in (max_logit - logit), a monotone function of the logit, so every
 // bucket holds a contiguous run of the "better" order. The bucket masses locate the bucket
 // holding the boundary; only that bucket's tokens are gathered and searched (boundary_in).
-Candidate top_p_boundary(std::span<const float> logits, double lmax, double top_p,
+Candidate top_p_boundary(std::span<const float> logits, double lmax, double top_p, std::vector<double>& mass,
                          std::vector<Weighted>& gathered) {
     constexpr float inf = std::numeric_limits<float>::infinity();
     constexpr size_t buckets = 1024;
@@ -206,7 +206,7 @@ Candidate top_p_boundary(std::span<const float> logits, double lmax, double top_
         const double x = (lmax - static_cast<double>(l)) * per_unit;
         return x < static_cast<double>(buckets - 1) ? static_cast<size_t>(x) : buckets - 1;
     };
-    std::vector<double> mass(buckets, 0.0);
+    mass.assign(buckets, 0.0);
     double z = 0.0;
     for (const float l : logits) {
         if (l == -inf) continue;
@@ -239,6 +239,7 @@ struct Scratch {
     std::vector<float> penalised;
     std::vector<Candidate> cand;
     std::vector<Weighted> weighted;
+    std::vector<double> bucket_mass;
     std::vector<double> weight;
     std::vector<Token> recent;
 };
@@ -378,7 +379,8 @@ Token Sampler::sample(std::span<const float> logits) {
     // No top-k. 4. top-p finds the worst token of the nucleus ("boundary"); everything at
     // least as good as it stays.
     Candidate boundary{-inf, std::numeric_limits<Token>::max()};  // keeps every token
-    if (params_.top_p < 1.0f) boundary = top_p_boundary(logits, lmax, params_.top_p, scratch.weighted);
+    if (params_.top_p < 1.0f)
+        boundary = top_p_boundary(logits, lmax, params_.top_p, scratch.bucket_mass, scratch.weighted);
     // 5. min-p and 6. the draw, directly over the logits in ascending token id.
     weight.resize(n);
     double z = 0.0;

@@ -185,9 +185,15 @@ std::unique_ptr<Tokenizer> load_tokenizer_file(const std::string& path) {
         case FileKind::gguf: return load_tokenizer_gguf(GgufFile(path));
         case FileKind::hf_json: return load_tokenizer_hf_json(path);
         case FileKind::tiktoken: return load_tokenizer_tiktoken(path);
-        case FileKind::sentencepiece: return load_tokenizer_sentencepiece_file(path);
+        case FileKind::sentencepiece: break;
     }
-    fail(Status::internal, "unreachable tokenizer file kind");
+    try {
+        return load_tokenizer_sentencepiece_file(path);
+    } catch (const Error& e) {
+        if (e.status() != Status::invalid_file) throw;
+        fail(Status::invalid_file, std::string(e.what()) +
+                                       " (the file is not GGUF, tokenizer.json or tiktoken either)");
+    }
 }
 
 }  // namespace cwm

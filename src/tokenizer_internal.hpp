@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "error.hpp"
 #include "tokenizer.hpp"
 
 namespace cwm::detail {
@@ -64,6 +65,17 @@ void SpecialMatcher::split(std::string_view text, OnText&& on_text, OnSpecial&& 
 
 // The whole content of a file; throws Error(io_error) naming it and `what` it was meant to be.
 std::string read_whole_file(const std::string& path, std::string_view what);
+
+// Runs `load`, putting the file's path in front of the message of any Error it throws, so
+// that errors found deep inside a vocabulary still say which file they are about.
+template <typename Load>
+auto with_file_context(const std::string& path, Load&& load) -> decltype(load()) {
+    try {
+        return load();
+    } catch (const Error& e) {
+        throw Error(e.status(), "'" + path + "': " + e.what());
+    }
+}
 
 // Appends `id` to `stops` unless it is -1 or already there.
 void add_stop_token(std::vector<Token>& stops, Token id);

@@ -197,6 +197,22 @@ void read_hf_config(const std::string& tokenizer_path, BpeVocab& vocab) {
     if (config.contains("add_bos_token")) vocab.add_bos = config.at("add_bos_token").get<bool>();
 }
 
+BpeVocab read_hf_vocab(const std::string& path, const json& root) {
+    BpeVocab vocab;
+    try {
+        const json& model = root.at("model");
+        std::string type = model.value("type", "BPE");
+        if (type != "BPE") fail(Status::unsupported, "tokenizer.json model type '" + type + "' is not supported (only BPE)");
+        read_hf_tokens(root, vocab);
+        read_hf_merges(model, vocab);
+        read_hf_config(path, vocab);
+    } catch (const json::exception& e) {
+        fail(Status::invalid_file, std::string("tokenizer.json has an unexpected structure: ") + e.what());
+    }
+    add_llama3_stop_tokens(vocab);
+    return vocab;
+}
+
 // ---- tiktoken ----
 
 int base64_value(char c) {
@@ -286,39 +302,10 @@ std::vector<std::string_view> split_lines(std::string_view text) {
     return lines;
 }
 
-}  // namespace
-
-std::unique_ptr<Tokenizer> load_tokenizer_gguf(const GgufFile& file) {
-    const std::string& model = file.get("tokenizer.ggml.model").as_string();
-    // Every pre-tokenizer name ("llama-bpe", "default", ...) gets the Llama-3 regex: it is
-    // the only one libcwm implements, and CWM's is that one.
-    if (model == "gpt2") return detail::make_bpe_tokenizer(read_gguf_bpe_vocab(file));
-    if (model == "cwm-spm" || model == "llama") return load_gguf_sentencepiece(file, model);
-    fail(Status::unsupported, "GGUF tokenizer model '" + model + "' is not supported (expected gpt2 or cwm-spm)");
-}
-
-std::unique_ptr<Tokenizer> load_tokenizer_hf_json(const std::string& path) {
-    json root = parse_json_file(path, "tokenizer.json");
-    BpeVocab vocab;
-    try {
-        const json& model = root.at("model");
-        std::string type = model.value("type", "BPE");
-        if (type != "BPE") fail(Status::unsupported, "tokenizer.json model type '" + type + "' is not supported (only BPE)");
-        read_hf_tokens(root, vocab);
-        read_hf_merges(model, vocab);
-        read_hf_config(path, vocab);
-    } catch (const json::exception& e) {
-        fail(Status::invalid_file, "tokenizer.json '" + path + "' has an unexpected structure: " + e.what());
-    }
-    add_llama3_stop_tokens(vocab);
-    return detail::make_bpe_tokenizer(std::move(vocab));
-}
-
-std::unique_ptr<Tokenizer> load_tokenizer_tiktoken(const std::string& path) {
-    std::string content = detail::read_whole_file(path, "tiktoken file");
+BpeVocab read_tiktoken_vocab(std::string_view content) {
     std::vector<std::string_view> lines = split_lines(content);
     while (!lines.empty() && lines.back().empty()) lines.pop_back();
-    if (lines.empty()) fail(Status::invalid_file, "tiktoken file '" + path + "' is empty");
+    if (lines.empty()) fail(Status::invalid_file, "tiktoken file is empty");
 
     // Ranks are the token ids, so they must be exactly 0 .. n-1.
     BpeVocab vocab;
@@ -336,7 +323,30 @@ std::unique_ptr<Tokenizer> load_tokenizer_tiktoken(const std::string& path) {
     vocab.bos = first_special;
     vocab.eos = first_special + 1;
     add_llama3_stop_tokens(vocab);
-    return detail::make_bpe_tokenizer(std::move(vocab));
+    return vocab;
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_tokenizer_gguf(const GgufFile& file) {
+    return detail::with_file_context(file.path(), [&] {
+        const std::string& model = file.get("tokenizer.ggml.model").as_string();
+        // Every pre-tokenizer name ("llama-bpe", "default", ...) gets the Llama-3 regex: it
+        // is the only one libcwm implements, and CWM's is that one.
+        if (model == "gpt2") return detail::make_bpe_tokenizer(read_gguf_bpe_vocab(file));
+        if (model == "cwm-spm" || model == "llama") return load_gguf_sentencepiece(file, model);
+        fail(Status::unsupported, "GGUF tokenizer model '" + model + "' is not supported (expected gpt2 or cwm-spm)");
+    });
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer_hf_json(const std::string& path) {
+    json root = parse_json_file(path, "tokenizer.json");
+    return detail::with_file_context(path, [&] { return detail::make_bpe_tokenizer(read_hf_vocab(path, root)); });
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer_tiktoken(const std::string& path) {
+    std::string content = detail::read_whole_file(path, "tiktoken file");
+    return detail::with_file_context(path, [&] { return detail::make_bpe_tokenizer(read_tiktoken_vocab(content)); });
 }
 
 }  // namespace cwm

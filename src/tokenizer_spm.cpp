@@ -208,7 +208,8 @@ std::unique_ptr<Tokenizer> load_tokenizer_sentencepiece_bytes(std::string_view s
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer_sentencepiece_file(const std::string& path) {
-    return load_tokenizer_sentencepiece_bytes(detail::read_whole_file(path, "SentencePiece model"));
+    std::string serialized = detail::read_whole_file(path, "SentencePiece model");
+    return detail::with_file_context(path, [&] { return load_tokenizer_sentencepiece_bytes(serialized); });
 }
 
 }  // namespace cwm

@@ -147,9 +147,11 @@ double stddev(std::span<const float> x) {
 size_t argmax(std::span<const float> x) { return size_t(std::max_element(x.begin(), x.end()) - x.begin()); }
 
 // Prefill multiplies by sgemm and decode streams weight rows, so f32 sums differ in their
-// last bits; keys and values are then rounded to f16 for the cache, where such a difference
-// occasionally flips one rounding (a relative 5e-4 on that element). The bound allows that
-// and nothing more: a wrong position, window or cache slot moves logits by about their std.
+// last bits; activations entering f16 products and keys/values entering the cache are then
+// rounded to f16, where such a difference occasionally flips one rounding (a relative 5e-4
+// on that element) and the flip propagates. Measured: up to 2.1e-3 of the logits' std. The
+// bound is the one used against the PyTorch reference (docs/reference.md): a wrong position,
+// window or cache slot moves logits by about their std, 200 times more.
 TEST_CASE("token-by-token decoding gives the logits of one batched prefill") {
     const auto tokens = some_tokens(40);  // window 6: local layers really cut
     cwm::context batched(tiny()), stepped(tiny());
@@ -157,7 +159,7 @@ TEST_CASE("token-by-token decoding gives the logits of one batched prefill") {
     for (size_t i = 0; i < tokens.size(); ++i) {
         stepped.decode(std::span(tokens).subspan(i, 1), 1);
         CAPTURE(i);
-        CHECK(max_diff(stepped.logits(0), batched.logits(i)) <= 2e-3 * stddev(batched.logits(i)));
+        CHECK(max_diff(stepped.logits(0), batched.logits(i)) <= 5e-3 * stddev(batched.logits(i)));
         CHECK(argmax(stepped.logits(0)) == argmax(batched.logits(i)));
     }
     CHECK(stepped.n_past() == tokens.size());

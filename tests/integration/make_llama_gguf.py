@@ -27,10 +27,12 @@ Weights (seeded): token_embd ~ N(0, 1); q, k, v, o, gate, up, down ~ N(0, 1/fan_
 activations and attention scores stay O(1); norm weights 1 + N(0, 0.1^2), always f32 (as the
 converter keeps 1-D tensors f32). output.weight ~ N(0, 1/n_embd) * --scale, so the next-token
 logits have a standard deviation of about --scale: only the final projection is sharpened, the
-rest of the network stays well conditioned. The default 8 gives peaked next-token distributions
-over the 128256-token vocabulary (mean max-probability ~0.4 at n_embd 64). Matrices are f32 or
-f16 (--dtype; round to nearest even, as torch's .to(float16) in the converter). numpy arrays are
-given to gguf-py outermost dimension first ([rows, cols] = [ne1, ne0]).
+rest of the network keeps O(1) activations. The default 8 gives peaked next-token distributions
+over the 128256-token vocabulary (mean max-probability 0.59 over 128 positions at n_embd 64).
+Matrices are f32 or f16 (--dtype; round to nearest even, as torch's .to(float16) in the
+converter); --f16-values stores f16-rounded values in an f32 file, to separate f16 arithmetic
+from f16 weights. numpy arrays are given to gguf-py outermost dimension first
+([rows, cols] = [ne1, ne0]).
 
 usage: make_llama_gguf.py --tokenizer-json tokenizer.json --out model.gguf [shape options]
 """

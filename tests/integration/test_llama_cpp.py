@@ -21,12 +21,15 @@ Environment: CWM_BIN, the cwm executable (required); PEER_DIR, where scripts/pee
 installed the oracle (if unset or without gguf-py, peer-setup.sh is run); CWM_TEST_DATA, where
 scripts/fetch-test-data.sh put the Llama-3 tokenizer.json (if unset, the script is run);
 CWM_GGUF_PY, optional, another directory holding gguf-py's `gguf` package; CWM_LLAMA_CPP_REPORT,
-optional, a JSON file to write the observed numbers to.
+optional, a JSON file to write the observed numbers to; CWM_KEEP_TEST_MODELS=1 keeps the GGUF
+files in pytest's temporary directory (deleted at the end of the session otherwise).
 
-Noise floor (2026-11-25, see docs/perplexity.md): on f32 files the two engines agree to ~1e-5 of
-the logits' std; on f16 files llama.cpp rounds every matmul input to f16 (its f16 weights use
-f16 as the vec-dot type), which moves its logits by ~2e-3 of their std and its perplexity by
-~1e-4. The "f16-values" model holds exactly the weights of the f16 GQA model stored as f32, so
+Noise floor (2026-11-25, see docs/perplexity.md): on f32 files the two engines agree to ~2e-5
+of the logits' std and <1e-5 in perplexity. On f16 files llama.cpp rounds every matmul input to
+f16 (f16 is the vec-dot type of its f16 weights) while cwm multiplies f16 weights with f32
+activations: that moves llama.cpp's logits by ~2e-3 of their std and its perplexity by 1e-4 to
+4e-4 at a logits std of 8; the perplexity part grows with the output scale (~1e-3 at std 16).
+The "f16-values" model holds exactly the weights of the f16 GQA model stored as f32, so
 llama.cpp's own f16-vs-f32 difference is printed next to the cwm-vs-llama one.
 """
 
@@ -168,7 +171,10 @@ def model_files(peer, tokenizer_json, workdir):
             files[name] = out
         return files[name]
 
-    return get
+    yield get
+    if not os.environ.get("CWM_KEEP_TEST_MODELS"):  # ~70 MB each; the dumps stay for inspection
+        for path in files.values():
+            path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------

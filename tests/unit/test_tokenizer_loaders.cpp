@@ -163,6 +163,9 @@ TEST_CASE("tokenizer loaders: malformed tiktoken, tokenizer.json and missing fil
     write_text(path.str(), R"({"model": {"type": "BPE"}})");
     check_rejected(hf_json, Status::invalid_file, "tokenizer.json");
 
+    write_text(path.str(), "just some text\n");
+    check_rejected([&] { load_tokenizer_file(path.str()); }, Status::invalid_file, "not GGUF, tokenizer.json or tiktoken");
+    check_rejected([&] { load_tokenizer_file(path.str()); }, Status::invalid_file, path.str());
     check_rejected([] { load_tokenizer_file("/nonexistent/tokenizer.json"); }, Status::io_error, "/nonexistent");
     check_rejected([] { load_tokenizer_hf_json("/nonexistent/tokenizer.json"); }, Status::io_error, "/nonexistent");
 }
