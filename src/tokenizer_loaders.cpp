@@ -31,9 +31,9 @@ void add_llama3_stop_tokens(BpeVocab& vocab) {
 }
 
 std::pair<std::string, std::string> split_merge(const std::string& merge, size_t rank) {
-    // From 1: a merge's left part is never empty, so a space at 0 belongs to it.
+    // As llama.cpp splits: at the first space after position 0 (a left part is never empty).
     size_t space = merge.find(' ', 1);
-    if (space == std::string::npos || merge.find(' ', space + 1) != std::string::npos) {
+    if (space == std::string::npos) {
         fail(Status::invalid_file, "BPE merge " + std::to_string(rank) + " '" + merge + "' is not of the form 'left right'");
     }
     return {merge.substr(0, space), merge.substr(space + 1)};
@@ -232,7 +232,7 @@ bool base64_decode(std::string_view in, std::string& out) {
     for (char c : in) {
         int v = base64_value(c);
         if (v < 0) return false;
-        acc = (acc << 6) | uint32_t(v);
+        acc = ((acc << 6) | uint32_t(v)) & 0xFFFFu;  // at most 14 pending bits matter
         bits += 6;
         if (bits >= 8) {
             bits -= 8;

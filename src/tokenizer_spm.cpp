@@ -1,7 +1,7 @@
 // SentencePiece models through libsentencepiece, behind the common Tokenizer interface.
 #include <sentencepiece_processor.h>
 
-#include <cstdio>
+#include <charconv>
 
 #include "error.hpp"
 #include "tokenizer_internal.hpp"
@@ -27,8 +27,9 @@ std::string replace_spm_spaces(std::string_view piece) {
 // "<0x0A>" -> "\n": the raw byte of a byte-fallback piece.
 std::string byte_piece_value(const std::string& piece) {
     unsigned value = 0;
+    const char* digits = piece.data() + 3;
     if (piece.size() != 6 || !piece.starts_with("<0x") || piece[5] != '>' ||
-        std::sscanf(piece.c_str() + 3, "%2x", &value) != 1) {
+        std::from_chars(digits, digits + 2, value, 16).ptr != digits + 2) {
         fail(Status::invalid_file, "SentencePiece byte piece '" + piece + "' is not of the form <0xNN>");
     }
     return std::string(1, static_cast<char>(value));

@@ -26,6 +26,9 @@ int run_generate(const RunOptions& o) {
     params.n_ctx = std::min(o.ctx, model.info().n_ctx_train);
     params.n_threads = o.threads;
     cwm::context context(model, params);
+    if (prompt.size() >= context.n_ctx())
+        throw std::runtime_error("the prompt has " + std::to_string(prompt.size()) + " tokens but the context holds " +
+                                 std::to_string(context.n_ctx()) + " (including generated ones); raise -c/--ctx");
     cwm::sampler sampler(o.sampling);
 
     std::fputs(text.c_str(), stdout);
