@@ -45,7 +45,10 @@ constexpr uint64_t kMaxElements = uint64_t(std::numeric_limits<int64_t>::max());
 
 std::string shape_text(const std::vector<uint64_t>& ne) {
     std::string s = "[";
-    for (size_t i = 0; i < ne.size(); ++i) s += (i ? ", " : "") + std::to_string(ne[i]);
+    for (size_t i = 0; i < ne.size(); ++i) {
+        if (i > 0) s += ", ";
+        s += std::to_string(ne[i]);
+    }
     return s + "]";
 }
 

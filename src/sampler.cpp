@@ -41,8 +41,8 @@
 // n exp() into logit buckets, then a mass-guided quickselect inside the one bucket that holds
 // the nucleus boundary (see top_p_boundary: never a sort of the vocabulary, whatever the
 // nucleus size), and the draw is one pass over the logits with one exp()
-// per kept token. Scratch buffers are thread_local and reused, so steady-state sampling does
-// not allocate (they hold up to ~3.5 MB per sampling thread for n = 128256).
+// per kept token. Scratch buffers belong to the sampler and are reused, so steady-state
+// sampling does not allocate (they hold up to ~3.5 MB for n = 128256).
 #include "sampler.hpp"
 
 #include <algorithm>
@@ -235,7 +235,9 @@ Candidate top_p_boundary(std::span<const float> logits, double lmax, double top_
     return boundary_in(gathered, cum, target);
 }
 
-struct Scratch {
+}  // namespace
+
+struct SamplerScratch {
     std::vector<float> penalised;
     std::vector<Candidate> cand;
     std::vector<Weighted> weighted;
@@ -243,6 +245,8 @@ struct Scratch {
     std::vector<double> weight;
     std::vector<Token> recent;
 };
+
+namespace {
 
 struct Scan {
     bool bad = false;   // some logit is NaN or +inf
@@ -281,7 +285,14 @@ size_t draw(const std::vector<double>& weight, double target) {
 
 }  // namespace
 
-Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.seed) { validate(params_); }
+Sampler::Sampler(const SamplerParams& params)
+    : params_(params), rng_(params.seed), scratch_(std::make_unique<SamplerScratch>()) {
+    validate(params_);
+}
+
+Sampler::~Sampler() = default;
+Sampler::Sampler(Sampler&&) noexcept = default;
+Sampler& Sampler::operator=(Sampler&&) noexcept = default;
 
 void Sampler::reset() {
     history_.clear();
@@ -304,9 +315,7 @@ Token Sampler::sample(std::span<const float> logits) {
     if (n > static_cast<size_t>(std::numeric_limits<Token>::max()))
         invalid("too many logits (" + std::to_string(n) + ") for 32-bit token ids");
 
-    // Per-thread scratch buffers: reused across calls so that sampling does not allocate (and
-    // page-fault in) megabytes per token.
-    thread_local Scratch scratch;
+    SamplerScratch& scratch = *scratch_;
 
     // Validation, argmax (ties -> lowest id) and the number of possible tokens, in one pass.
     Scan scan = scan_logits(logits);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <span>
 #include <vector>
@@ -21,13 +22,19 @@ struct SamplerParams {
     uint64_t seed = 0;
 };
 
+struct SamplerScratch;  // reusable work buffers, defined in sampler.cpp
+
 class Sampler {
 public:
+    // Throws Error(invalid_argument) naming the parameter when one is out of range.
     explicit Sampler(const SamplerParams& params);
+    ~Sampler();
+    Sampler(Sampler&&) noexcept;
+    Sampler& operator=(Sampler&&) noexcept;
 
     // Chooses the next token from `logits` (one per vocabulary entry), taking the
     // tokens accepted so far into account for the repetition penalty.
-    // Throws Error(invalid_argument) on empty logits or non-finite parameters.
+    // Throws Error(invalid_argument) on empty logits, or a NaN or +inf logit (naming its index).
     Token sample(std::span<const float> logits);
 
     // Records a token that became part of the sequence (sampled or from the prompt).
@@ -40,6 +47,8 @@ private:
     SamplerParams params_;
     std::mt19937_64 rng_;
     std::vector<Token> history_;
+    // Kept across calls so that sampling a 128k vocabulary does not allocate every token.
+    std::unique_ptr<SamplerScratch> scratch_;
 };
 
 }  // namespace cwm

@@ -31,7 +31,6 @@ void require_valid_utf8(std::string_view text);
 class SpecialMatcher {
 public:
     void add(std::string_view text, Token id);
-    bool empty() const { return by_text_.empty(); }
 
     // Calls on_text(segment) for plain text and on_special(id) for each match, in order.
     template <typename OnText, typename OnSpecial>

@@ -27,9 +27,8 @@ std::string replace_spm_spaces(std::string_view piece) {
 // "<0x0A>" -> "\n": the raw byte of a byte-fallback piece.
 std::string byte_piece_value(const std::string& piece) {
     unsigned value = 0;
-    const char* digits = piece.data() + 3;
     if (piece.size() != 6 || !piece.starts_with("<0x") || piece[5] != '>' ||
-        std::from_chars(digits, digits + 2, value, 16).ptr != digits + 2) {
+        std::from_chars(piece.data() + 3, piece.data() + 5, value, 16).ptr != piece.data() + 5) {
         fail(Status::invalid_file, "SentencePiece byte piece '" + piece + "' is not of the form <0xNN>");
     }
     return std::string(1, static_cast<char>(value));
@@ -143,9 +142,10 @@ SpmTokenizer::SpmTokenizer(std::string_view serialized) {
             default: bytes_.push_back(replace_spm_spaces(text));
         }
         by_text_.emplace(text, Token(id));
-        // SentencePiece itself matches user-defined pieces in any text; control pieces are
-        // only ever produced here, when the caller asks for special tokens.
-        if (kinds_.back() == TokenKind::control || kinds_.back() == TokenKind::user_defined) specials_.add(text, Token(id));
+        // SentencePiece itself matches user-defined pieces in any text (splitting them out
+        // here would add a dummy-prefix space after each); control pieces are only ever
+        // produced here, when the caller asks for special tokens.
+        if (kinds_.back() == TokenKind::control) specials_.add(text, Token(id));
     }
     bos = sp_.bos_id();
     eos = sp_.eos_id();

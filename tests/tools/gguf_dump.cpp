@@ -67,7 +67,10 @@ std::string value_text(const cwm::GgufValue& v) {
         case cwm::GgufType::string: return json_string(v.as_string());
         case cwm::GgufType::array: {
             std::string out = "[";
-            for (const cwm::GgufValue& item : v.as_array().items) out += (out.size() > 1 ? "," : "") + value_text(item);
+            for (const cwm::GgufValue& item : v.as_array().items) {
+                if (out.size() > 1) out += ',';
+                out += value_text(item);
+            }
             return out + "]";
         }
     }
@@ -86,7 +89,10 @@ void dump(const cwm::GgufFile& f) {
         std::printf("kv %s %s %s\n", key.c_str(), type_text(value).c_str(), value_text(value).c_str());
     for (const cwm::TensorView& t : f.tensors()) {
         std::string ne;
-        for (uint64_t d : t.ne) ne += (ne.empty() ? "" : ",") + std::to_string(d);
+        for (uint64_t d : t.ne) {
+            if (!ne.empty()) ne += ',';
+            ne += std::to_string(d);
+        }
         std::printf("tensor %s %s ne=%s bytes=%" PRIu64 " fnv1a=%016" PRIx64 "\n", t.name.c_str(),
                     cwm::dtype_info(uint32_t(t.type))->name, ne.c_str(), t.n_bytes, fnv1a(t.data, t.n_bytes));
     }

@@ -98,8 +98,9 @@ void check_group(const Tokenizer& tok, const char* group, bool parse_special) {
 }  // namespace
 
 TEST_CASE("llama3 BPE: every loader matches the JavaScript oracle and round-trips") {
-    for (const auto& [name, tok] : all_loaders()) {
-        INFO("loader: " << name);
+    for (const auto& loader : all_loaders()) {
+        const Tokenizer* tok = loader.second;
+        INFO("loader: " << loader.first);
         CHECK(tok->n_vocab() == 128256);
         check_group(*tok, "plain", false);
         check_group(*tok, "special", true);
@@ -107,8 +108,9 @@ TEST_CASE("llama3 BPE: every loader matches the JavaScript oracle and round-trip
 }
 
 TEST_CASE("llama3 BPE: the token ids published for CWM") {
-    for (const auto& [name, tok] : all_loaders()) {
-        INFO("loader: " << name);
+    for (const auto& loader : all_loaders()) {
+        const Tokenizer* tok = loader.second;
+        INFO("loader: " << loader.first);
         CHECK(tok->encode("Okay", false) == std::vector<Token>{33413});
         CHECK(tok->encode(" Python", false) == std::vector<Token>{13325});
         CHECK(tok->encode("Hello world, this is a test of the llama tokenizer.", false) ==
@@ -118,8 +120,9 @@ TEST_CASE("llama3 BPE: the token ids published for CWM") {
 
 TEST_CASE("llama3 BPE: special tokens only with parse_special") {
     const std::string text = "a<|eot_id|>b";
-    for (const auto& [name, tok] : all_loaders()) {
-        INFO("loader: " << name);
+    for (const auto& loader : all_loaders()) {
+        const Tokenizer* tok = loader.second;
+        INFO("loader: " << loader.first);
         const Token eot = 128009;
         REQUIRE(tok->find("<|eot_id|>") == eot);
         CHECK(tok->kind(eot) == TokenKind::control);
@@ -157,7 +160,9 @@ TEST_CASE("llama3 BPE: tiktoken special tokens follow CWM's table") {
         {128105, "<|exception_sep|>"}, {128106, "<|arg_sep|>"}, {128107, "<|trace_context_start|>"},
         {128120, "<|reasoning_thinking_start|>"}, {128121, "<|reasoning_thinking_end|>"},
         {128002, "<|reserved_special_token_2|>"}, {128255, "<|reserved_special_token_255|>"}};
-    for (const auto& [id, text] : named) {
+    for (const auto& entry : named) {
+        const Token id = entry.first;
+        const std::string text = entry.second;
         INFO(text);
         CHECK(tok.find(text) == id);
         CHECK(tok.token_text(id) == text);
