@@ -1,7 +1,6 @@
 // GGUF reader/writer round trips, hostile-file rejection, and the dtype helpers.
 #include <doctest/doctest.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
