@@ -76,19 +76,21 @@ void Context::forward(std::span<const Token> tokens, size_t n_logits, float* log
     }
     n_past_ += n;
     if (n_logits == 0) return;
-    const size_t first = n - n_logits;
-    for (size_t t = first; t < n; ++t)
-        kernels::rms_norm(x_.data() + t * c.n_embd, m.output_norm().data(), c.n_embd, c.rms_eps,
-                          norm_.data() + (t - first) * c.n_embd);
+    normalize(m.output_norm(), uint32_t(n - n_logits), n);
     kernels::matmul(m.output(), norm_.data(), n_logits, logits, pool_);
+}
+
+void Context::normalize(const std::vector<float>& weight, uint32_t first, uint32_t end) {
+    const ModelConfig& c = model_->config();
+    for (uint32_t t = first; t < end; ++t)
+        kernels::rms_norm(x_.data() + size_t(t) * c.n_embd, weight.data(), c.n_embd, c.rms_eps,
+                          norm_.data() + size_t(t - first) * c.n_embd);
 }
 
 void Context::attention_block(uint32_t layer, uint32_t n) {
     const ModelConfig& c = model_->config();
     const LayerWeights& w = model_->layers()[layer];
-    for (uint32_t t = 0; t < n; ++t)
-        kernels::rms_norm(x_.data() + size_t(t) * c.n_embd, w.attn_norm.data(), c.n_embd, c.rms_eps,
-                          norm_.data() + size_t(t) * c.n_embd);
+    normalize(w.attn_norm, 0, n);
     kernels::matmul(w.wq, norm_.data(), n, q_.data(), pool_);
     kernels::matmul(w.wk, norm_.data(), n, k_.data(), pool_);
     kernels::matmul(w.wv, norm_.data(), n, v_.data(), pool_);
@@ -117,9 +119,7 @@ void Context::attention_block(uint32_t layer, uint32_t n) {
 void Context::ffn_block(uint32_t layer, uint32_t n) {
     const ModelConfig& c = model_->config();
     const LayerWeights& w = model_->layers()[layer];
-    for (uint32_t t = 0; t < n; ++t)
-        kernels::rms_norm(x_.data() + size_t(t) * c.n_embd, w.ffn_norm.data(), c.n_embd, c.rms_eps,
-                          norm_.data() + size_t(t) * c.n_embd);
+    normalize(w.ffn_norm, 0, n);
     kernels::matmul(w.w_gate, norm_.data(), n, gate_.data(), pool_);
     kernels::matmul(w.w_up, norm_.data(), n, up_.data(), pool_);
     kernels::silu_mul(gate_.data(), up_.data(), size_t(n) * c.n_ff);

@@ -41,6 +41,8 @@ public:
 
 private:
     void forward(std::span<const Token> tokens, size_t n_logits, float* logits);
+    // norm_[t - first] = RMSNorm(x_[t]) * weight for first <= t < end.
+    void normalize(const std::vector<float>& weight, uint32_t first, uint32_t end);
     void attention_block(uint32_t layer, uint32_t n);
     void ffn_block(uint32_t layer, uint32_t n);
     void apply_rope(float* x, uint32_t n, uint32_t n_heads);

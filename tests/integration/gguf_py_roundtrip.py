@@ -6,13 +6,15 @@ tool (tests/tools/gguf_dump.cpp) prints what libcwm's reader sees, which must eq
 was written, and rewrites the file through libcwm's GgufWriter, which must reproduce
 gguf-py's bytes exactly. Done once with the default alignment and once with a custom one.
 
-usage: gguf_py_roundtrip.py --gguf-py DIR --dump PATH/TO/gguf_dump
-Exits 0 when everything matches, 1 on any mismatch.
+usage: gguf_py_roundtrip.py [--gguf-py DIR] --dump PATH/TO/gguf_dump
+gguf-py is found in --gguf-py, else in $CWM_GGUF_PY, else on PYTHONPATH.
+Exits 0 when everything matches, 1 on any mismatch or when gguf-py cannot be imported.
 """
 
 import argparse
 import difflib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -151,11 +153,17 @@ def check(gguf, dump, tmp, alignment):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--gguf-py", required=True, help="directory holding llama.cpp's gguf package")
+    ap.add_argument("--gguf-py", default=os.environ.get("CWM_GGUF_PY"),
+                    help="directory holding llama.cpp's gguf package (default: $CWM_GGUF_PY, else PYTHONPATH)")
     ap.add_argument("--dump", required=True, help="the gguf_dump executable")
     args = ap.parse_args()
-    sys.path.insert(0, args.gguf_py)
-    import gguf
+    if args.gguf_py:
+        sys.path.insert(0, args.gguf_py)
+    try:
+        import gguf
+    except ImportError as e:
+        print(f"gguf_py_roundtrip: cannot import gguf-py ({e}); pass --gguf-py or set CWM_GGUF_PY")
+        return 1
 
     with tempfile.TemporaryDirectory(prefix="cwm_gguf_py_") as tmp:
         results = [check(gguf, args.dump, Path(tmp), alignment) for alignment in (None, 64)]
