@@ -8,8 +8,10 @@ jobs=$(nproc)
 export CWM_TEST_DATA=${CWM_TEST_DATA:-$HOME/.cache/cwm-test-data}
 bash "$root/scripts/fetch-test-data.sh" >/dev/null
 bash "$root/tests/tokenizer/make_fixtures.sh" >/dev/null
-eval "$(bash "$root/scripts/peer-setup.sh" | grep '^PEER_DIR=')"
-export PEER_DIR
+peer=$(bash "$root/scripts/peer-setup.sh")
+PEER_DIR=$(sed -n 's/^PEER_DIR=//p' <<< "$peer")
+CWM_GGUF_PY=$(sed -n 's/^PEER_GGUF_PY=//p' <<< "$peer")  # llama.cpp's own gguf-py
+export PEER_DIR CWM_GGUF_PY
 
 bash "$root/scripts/build.sh" "$root/build"
 bash "$root/scripts/build.sh" "$root/build-asan" -DCWM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -19,7 +19,7 @@ public:
 
     uint32_t u32(const std::string& name) const {
         const GgufValue* v = find(name);
-        if (!v) fail(Status::invalid_file, file_.path() + ": missing key '" + arch_ + "." + name + "'");
+        if (!v) fail(Status::invalid_file, file_.path() + ": missing key '" + key(name) + "'");
         return checked_u32(name, *v);
     }
 
@@ -31,15 +31,27 @@ public:
     float f32_or(const std::string& name, float fallback) const {
         const GgufValue* v = find(name);
         if (!v) return fallback;
-        const double d = v->as_float();
-        if (!std::isfinite(d)) fail(Status::invalid_file, file_.path() + ": key '" + arch_ + "." + name + "' is not finite");
+        const double d = naming_key(name, [&] { return v->as_float(); });
+        if (!std::isfinite(d)) fail(Status::invalid_file, file_.path() + ": key '" + key(name) + "' is not finite");
         return float(d);
     }
 
+    // Runs a GgufValue conversion, adding the file and key to its type-mismatch message.
+    template <typename Convert>
+    auto naming_key(const std::string& name, Convert&& convert) const -> decltype(convert()) {
+        try {
+            return convert();
+        } catch (const Error& e) {
+            fail(e.status(), file_.path() + ": key '" + key(name) + "': " + e.what());
+        }
+    }
+
 private:
+    std::string key(const std::string& name) const { return arch_ + "." + name; }
+
     uint32_t checked_u32(const std::string& name, const GgufValue& v) const {
-        const uint64_t x = v.as_uint();
-        if (x > UINT32_MAX) fail(Status::invalid_file, file_.path() + ": key '" + arch_ + "." + name + "' is too large");
+        const uint64_t x = naming_key(name, [&] { return v.as_uint(); });
+        if (x > UINT32_MAX) fail(Status::invalid_file, file_.path() + ": key '" + key(name) + "' is too large");
         return uint32_t(x);
     }
 
@@ -58,7 +70,7 @@ void read_rope(ModelConfig& c, const ArchKeys& keys, const GgufFile& file) {
     require(c.rope_dim % 2 == 0 && c.rope_dim <= c.head_dim, file,
             "rope.dimension_count must be even and at most the head dimension");
     if (const GgufValue* type = keys.find("rope.scaling.type")) {
-        const std::string& t = type->as_string();
+        const std::string t = keys.naming_key("rope.scaling.type", [&] { return type->as_string(); });
         if (t == "linear") {
             c.rope_scaling.kind = RopeScaling::Kind::linear;
             c.rope_scaling.factor = keys.f32_or("rope.scaling.factor", 1.0f);
@@ -85,16 +97,19 @@ void read_layer_pattern(ModelConfig& c, const ArchKeys& keys, const GgufFile& fi
     c.window = keys.u32_or("attention.sliding_window", 8192);
     require(c.window > 0, file, "cwm.attention.sliding_window must be positive");
     if (const GgufValue* pattern = keys.find("attention.sliding_window_pattern")) {
-        const auto& items = pattern->as_array().items;
-        require(items.size() == c.n_layer, file,
-                "cwm.attention.sliding_window_pattern has " + std::to_string(items.size()) + " entries for " +
+        const auto& items =
+            keys.naming_key("attention.sliding_window_pattern", [&] { return &pattern->as_array().items; });
+        require(items->size() == c.n_layer, file,
+                "cwm.attention.sliding_window_pattern has " + std::to_string(items->size()) + " entries for " +
                     std::to_string(c.n_layer) + " layers");
-        for (uint32_t i = 0; i < c.n_layer; ++i) c.layer_is_local[i] = items[i].as_bool();
+        for (uint32_t i = 0; i < c.n_layer; ++i)
+            c.layer_is_local[i] =
+                keys.naming_key("attention.sliding_window_pattern", [&] { return (*items)[i].as_bool(); });
     } else {
         c.layer_is_local = cwm_default_local_layers(c.n_layer);
     }
     if (const GgufValue* layout = keys.find("rope.pair_layout")) {
-        const std::string& l = layout->as_string();
+        const std::string l = keys.naming_key("rope.pair_layout", [&] { return layout->as_string(); });
         if (l == "rotate_half")
             c.pair_layout = RopePairLayout::rotate_half;
         else
@@ -118,7 +133,11 @@ uint32_t ModelConfig::n_local_layers() const {
 
 ModelConfig ModelConfig::from_gguf(const GgufFile& file) {
     ModelConfig c;
-    c.arch = file.get("general.architecture").as_string();
+    try {
+        c.arch = file.get("general.architecture").as_string();
+    } catch (const Error& e) {
+        fail(e.status(), file.path() + ": general.architecture: " + e.what());
+    }
     if (c.arch != "llama" && c.arch != "cwm")
         fail(Status::unsupported, file.path() + ": unsupported architecture '" + c.arch + "' (expected llama or cwm)");
     const ArchKeys keys(file, c.arch);
