@@ -119,6 +119,13 @@ TEST_CASE("model info describes the CWM layout") {
     CHECK_FALSE(tiny().layer_is_local(4));
 }
 
+TEST_CASE("a context of the model's full 131072 tokens is created without touching its memory") {
+    cwm::context ctx(tiny());  // n_ctx 0: the model's maximum
+    CHECK(ctx.n_ctx() == 131072);
+    ctx.decode(some_tokens(30));
+    CHECK(ctx.n_past() == 30);
+}
+
 TEST_CASE("tokenize follows the buffer contract and rejects invalid UTF-8") {
     const char* text = "def f(x):\n    return x + 1\n";
     size_t needed = 0;
