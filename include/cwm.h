@@ -150,7 +150,9 @@ CWM_API uint32_t cwm_context_n_ctx(const cwm_context* ctx);
 
 /* Evaluates `n_tokens` tokens after those already in the context and makes the logits of
  * the last `n_logits` of them available through cwm_get_logits (n_logits <= n_tokens).
- * CWM_ERR_CONTEXT_FULL if they do not fit (the context is then unchanged). */
+ * CWM_ERR_CONTEXT_FULL if they do not fit and CWM_ERR_INVALID_ARGUMENT for an id outside the
+ * vocabulary: the evaluated tokens are then unchanged, but the previous logits are no longer
+ * available. */
 CWM_API cwm_status cwm_decode(cwm_context* ctx, const cwm_token* tokens, size_t n_tokens, size_t n_logits);
 /* Logits of the i-th of the last decode's n_logits rows (n_vocab floats), valid until the
  * next cwm_decode or cwm_context_free. */
