@@ -22,14 +22,14 @@ bool has_avx512() {
     return yes;
 }
 
-size_t element_bytes(DType type) { return type == DType::f32 ? 4 : 2; }
-
 const uint8_t* row_ptr(const WeightMatrix& w, size_t r) {
-    return static_cast<const uint8_t*>(w.data) + r * w.cols * element_bytes(w.type);
+    return static_cast<const uint8_t*>(w.data) + r * row_bytes(w.type, w.cols);
 }
 
+bool has_vector_loads(DType type) { return type == DType::f32 || type == DType::f16 || type == DType::bf16; }
+
 float dot_row(DType type, const void* row, const float* x, size_t n) {
-    return has_avx512() ? avx512::dot_row(type, row, x, n) : ref::dot_row(type, row, x, n);
+    return has_avx512() && has_vector_loads(type) ? avx512::dot_row(type, row, x, n) : ref::dot_row(type, row, x, n);
 }
 
 // Below this many tokens the row-streaming product beats widening + sgemm.
@@ -74,9 +74,9 @@ const char* active_isa() { return has_avx512() ? "avx512" : "scalar"; }
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
     std::vector<float> rounded;
-    if (w.type == DType::f16) {
+    if (rounds_activations(w.type)) {
         rounded.resize(n_tokens * w.cols);
-        round_to_f16(x, rounded.size(), rounded.data());
+        round_activations(w.type, x, rounded.size(), rounded.data());
         x = rounded.data();
     }
     if (n_tokens >= kGemmMinTokens)

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "quant.hpp"
 
 namespace cwm::kernels {
 
@@ -17,22 +18,51 @@ float element(DType type, const void* row, size_t i) {
     }
 }
 
-size_t element_bytes(DType type) { return type == DType::f32 ? 4 : 2; }
+bool is_block_quantized(DType type) { return type == DType::q8_0 || type == DType::q4_0; }
+
+void dequantize(DType type, const void* row, size_t n, float* out) {
+    if (type == DType::q8_0) return quant::dequantize_q8_0(static_cast<const quant::BlockQ8_0*>(row), n, out);
+    quant::dequantize_q4_0(static_cast<const quant::BlockQ4_0*>(row), n, out);
+}
 
 }  // namespace
 
 bool is_supported_weight_type(DType type) {
-    return type == DType::f32 || type == DType::f16 || type == DType::bf16;
+    return type == DType::f32 || type == DType::f16 || type == DType::bf16 || is_block_quantized(type);
+}
+
+size_t row_bytes(DType type, size_t cols) {
+    const DTypeInfo* info = dtype_info(uint32_t(type));
+    return cols / info->block_elems * info->block_bytes;
+}
+
+bool rounds_activations(DType weight_type) { return weight_type == DType::f16 || is_block_quantized(weight_type); }
+
+void round_activations(DType weight_type, const float* x, size_t n, float* out) {
+    if (weight_type == DType::f16) return round_to_f16(x, n, out);
+    std::vector<quant::BlockQ8_0> blocks(n / quant::kBlock);
+    quant::quantize_q8_0(x, n, blocks.data());
+    quant::dequantize_q8_0(blocks.data(), n, out);
 }
 
 namespace ref {
 
 void row_to_f32(DType type, const void* row, size_t n, float* out) {
+    if (is_block_quantized(type)) return dequantize(type, row, n, out);
     for (size_t i = 0; i < n; ++i) out[i] = element(type, row, i);
 }
 
 float dot_row(DType type, const void* row, const float* x, size_t n) {
     double sum = 0.0;
+    if (is_block_quantized(type)) {
+        const size_t block_bytes = row_bytes(type, quant::kBlock);
+        float w[quant::kBlock];
+        for (size_t b = 0; b < n / quant::kBlock; ++b) {
+            dequantize(type, static_cast<const uint8_t*>(row) + b * block_bytes, quant::kBlock, w);
+            for (size_t i = 0; i < quant::kBlock; ++i) sum += double(w[i]) * x[b * quant::kBlock + i];
+        }
+        return float(sum);
+    }
     for (size_t i = 0; i < n; ++i) sum += double(element(type, row, i)) * x[i];
     return float(sum);
 }
@@ -43,15 +73,15 @@ void round_to_f16(const float* x, size_t n, float* out) {
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y) {
     std::vector<float> rounded;
-    if (w.type == DType::f16) {
+    if (rounds_activations(w.type)) {
         rounded.resize(n_tokens * w.cols);
-        round_to_f16(x, rounded.size(), rounded.data());
+        round_activations(w.type, x, rounded.size(), rounded.data());
         x = rounded.data();
     }
     const auto* base = static_cast<const uint8_t*>(w.data);
     for (size_t t = 0; t < n_tokens; ++t) {
         for (size_t r = 0; r < w.rows; ++r) {
-            const void* row = base + r * w.cols * element_bytes(w.type);
+            const void* row = base + r * row_bytes(w.type, w.cols);
             y[t * w.rows + r] = dot_row(w.type, row, x + t * w.cols, w.cols);
         }
     }

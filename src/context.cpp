@@ -63,12 +63,11 @@ void Context::forward(std::span<const Token> tokens, size_t n_logits, float* log
     const ModelConfig& c = m.config();
     const uint32_t n = uint32_t(tokens.size());
     pos0_ = n_past_;
-    for (uint32_t t = 0; t < n; ++t) {
-        const auto& e = m.token_embedding();
-        const size_t bytes = e.type == DType::f32 ? 4 : 2;
-        kernels::row_to_f32(e.type, static_cast<const uint8_t*>(e.data) + size_t(tokens[t]) * e.cols * bytes, e.cols,
+    const kernels::WeightMatrix& e = m.token_embedding();
+    const size_t row_bytes = kernels::row_bytes(e.type, e.cols);
+    for (uint32_t t = 0; t < n; ++t)
+        kernels::row_to_f32(e.type, static_cast<const uint8_t*>(e.data) + size_t(tokens[t]) * row_bytes, e.cols,
                             x_.data() + size_t(t) * c.n_embd);
-    }
     prepare_rope(n);
     for (uint32_t layer = 0; layer < c.n_layer; ++layer) {
         attention_block(layer, n);
