@@ -24,10 +24,12 @@ bool is_supported_weight_type(DType type);
 size_t row_bytes(DType type, size_t cols);
 
 // y[t * rows + r] = sum_c W[r][c] * x[t * cols + c] for t < n_tokens.
-// With f16 weights the activations x are first rounded to f16, and with q8_0 / q4_0 weights
-// to Q8_0 blocks, as llama.cpp's CPU backend does (its products take inputs of the weight's
-// "vec-dot type"): the same file then gives the same numbers in both engines (docs/design.md,
-// "Numerics"). f32 and bf16 weights multiply f32 activations.
+// With f16 weights the activations x are first rounded to f16, as llama.cpp's CPU backend
+// does (its f16 products take f16 inputs): the same file then gives the same numbers in both
+// engines (docs/design.md, "Numerics"). Other weights multiply f32 activations: rounding them
+// to Q8_0 blocks like llama.cpp did not bring q8_0/q4_0 results closer to llama.cpp's (random
+// sharp models amplify any last-bit difference through that coarse rounding; measured -8.6e-3
+// and +6.6e-3 in perplexity with it, docs/perplexity.md), and f32 is the more accurate choice.
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
 
 // Converts `n` elements of a f32/f16/bf16 row to f32.
@@ -50,8 +52,7 @@ void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 
 // out[i] = f32(f16(x[i])): round-to-nearest-even through IEEE half.
 void round_to_f16(const float* x, size_t n, float* out);
-// Whether matmul rounds activations for this weight type, and that rounding (f16 for f16
-// weights, a Q8_0 round trip for block-quantized ones; n a multiple of 32 for the latter).
+// Whether matmul rounds activations for this weight type (f16 only), and that rounding.
 bool rounds_activations(DType weight_type);
 void round_activations(DType weight_type, const float* x, size_t n, float* out);
 

@@ -36,13 +36,11 @@ size_t row_bytes(DType type, size_t cols) {
     return cols / info->block_elems * info->block_bytes;
 }
 
-bool rounds_activations(DType weight_type) { return weight_type == DType::f16 || is_block_quantized(weight_type); }
+bool rounds_activations(DType weight_type) { return weight_type == DType::f16; }
 
 void round_activations(DType weight_type, const float* x, size_t n, float* out) {
-    if (weight_type == DType::f16) return round_to_f16(x, n, out);
-    std::vector<quant::BlockQ8_0> blocks(n / quant::kBlock);
-    quant::quantize_q8_0(x, n, blocks.data());
-    quant::dequantize_q8_0(blocks.data(), n, out);
+    (void)weight_type;  // only f16 weights round their inputs (see kernels.hpp)
+    round_to_f16(x, n, out);
 }
 
 namespace ref {

@@ -31,7 +31,12 @@ rest of the network keeps O(1) activations. The default 8 gives peaked next-toke
 over the 128256-token vocabulary (mean max-probability 0.59 over 128 positions at n_embd 64).
 Matrices are f32 or f16 (--dtype; round to nearest even, as torch's .to(float16) in the
 converter); --f16-values stores f16-rounded values in an f32 file, to separate f16 arithmetic
-from f16 weights. numpy arrays are given to gguf-py outermost dimension first
+from f16 weights. --dtype q8_0 / q4_0 quantizes every 2-D matrix (token_embd, attn_q/k/v/output,
+ffn_gate/up/down, output) from the f32 draw with gguf-py's own gguf.quants.quantize (bit-exact
+with ggml's reference quantize_row_q8_0 / q4_0; blocks of 32 along a row, so every row length
+must be a multiple of 32) and hands the uint8 blocks to add_tensor with raw_dtype, as
+convert_hf_to_gguf.py --outtype q8_0 does; norms and rope_freqs stay f32, general.file_type is
+MOSTLY_Q8_0 / MOSTLY_Q4_0. numpy arrays are given to gguf-py outermost dimension first
 ([rows, cols] = [ne1, ne0]).
 
 usage: make_llama_gguf.py --tokenizer-json tokenizer.json --out model.gguf [shape options]
@@ -64,7 +69,7 @@ def parse_args(argv=None):
     p.add_argument("--rope-low-freq-factor", type=float, default=1.0)
     p.add_argument("--rope-high-freq-factor", type=float, default=4.0)
     p.add_argument("--rope-orig-ctx", type=int, default=8192, help="original_max_position_embeddings")
-    p.add_argument("--dtype", choices=["f32", "f16"], default="f32", help="type of the matrices")
+    p.add_argument("--dtype", choices=["f32", "f16", "q8_0", "q4_0"], default="f32", help="type of the matrices")
     p.add_argument("--f16-values", action="store_true",
                    help="with --dtype f32: store the f16-rounded weights (diagnostics: the same values as "
                         "--dtype f16 without f16 arithmetic)")
@@ -78,6 +83,10 @@ def parse_args(argv=None):
         a.kv_heads = a.heads
     if a.embd % a.heads or a.heads % a.kv_heads or (a.embd // a.heads) % 2:
         p.error("need embd % heads == 0, heads % kv_heads == 0 and an even head dimension")
+    if a.dtype in ("q8_0", "q4_0") and (a.embd % 32 or a.ff % 32):
+        p.error("--dtype q8_0/q4_0 quantizes rows in blocks of 32: need embd % 32 == 0 and ff % 32 == 0")
+    if a.f16_values and a.dtype != "f32":
+        p.error("--f16-values goes with --dtype f32")
     return a
 
 
@@ -156,6 +165,7 @@ def main(argv=None):
     gguf = import_gguf(a.gguf_py)
     rng = np.random.default_rng(a.seed)
     matrix_dtype = np.float16 if a.dtype == "f16" else np.float32
+    qtype = {"q8_0": gguf.GGMLQuantizationType.Q8_0, "q4_0": gguf.GGMLQuantizationType.Q4_0}.get(a.dtype)
     head_dim = a.embd // a.heads
 
     tokens, types = vocab_from_tokenizer_json(gguf, a.tokenizer_json)
@@ -170,7 +180,8 @@ def main(argv=None):
     w.add_head_count_kv(a.kv_heads)
     w.add_rope_freq_base(a.rope_theta)
     w.add_layer_norm_rms_eps(a.rms_eps)
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if a.dtype == "f16" else gguf.LlamaFileType.ALL_F32)
+    w.add_file_type({"f32": gguf.LlamaFileType.ALL_F32, "f16": gguf.LlamaFileType.MOSTLY_F16,
+                     "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0, "q4_0": gguf.LlamaFileType.MOSTLY_Q4_0}[a.dtype])
     w.add_vocab_size(n_vocab)
     w.add_rope_dimension_count(head_dim)
 
@@ -191,6 +202,13 @@ def main(argv=None):
             m = m.astype(np.float16)
         return m.astype(matrix_dtype)
 
+    def add_matrix(name, rows, cols, std):
+        m = matrix(rows, cols, std)
+        if qtype is None:
+            w.add_tensor(name, m)
+        else:  # uint8 blocks [rows, cols / 32 * block bytes]: the writer derives the element shape
+            w.add_tensor(name, gguf.quants.quantize(m, qtype), raw_dtype=qtype)
+
     def norm(n):
         return (1.0 + 0.1 * rng.standard_normal(n, dtype=np.float32)).astype(np.float32)
 
@@ -198,21 +216,21 @@ def main(argv=None):
     # the blocks, then the output norm and matrix.
     if a.rope_scaling == "llama3":
         w.add_tensor("rope_freqs.weight", llama3_rope_factors(a))
-    w.add_tensor("token_embd.weight", matrix(n_vocab, a.embd, 1.0))
+    add_matrix("token_embd.weight", n_vocab, a.embd, 1.0)
     q_dim, kv_dim = a.heads * head_dim, a.kv_heads * head_dim
     for i in range(a.layers):
         b = f"blk.{i}."
         w.add_tensor(b + "attn_norm.weight", norm(a.embd))
-        w.add_tensor(b + "attn_q.weight", matrix(q_dim, a.embd, a.embd ** -0.5))
-        w.add_tensor(b + "attn_k.weight", matrix(kv_dim, a.embd, a.embd ** -0.5))
-        w.add_tensor(b + "attn_v.weight", matrix(kv_dim, a.embd, a.embd ** -0.5))
-        w.add_tensor(b + "attn_output.weight", matrix(a.embd, q_dim, q_dim ** -0.5))
+        add_matrix(b + "attn_q.weight", q_dim, a.embd, a.embd ** -0.5)
+        add_matrix(b + "attn_k.weight", kv_dim, a.embd, a.embd ** -0.5)
+        add_matrix(b + "attn_v.weight", kv_dim, a.embd, a.embd ** -0.5)
+        add_matrix(b + "attn_output.weight", a.embd, q_dim, q_dim ** -0.5)
         w.add_tensor(b + "ffn_norm.weight", norm(a.embd))
-        w.add_tensor(b + "ffn_gate.weight", matrix(a.ff, a.embd, a.embd ** -0.5))
-        w.add_tensor(b + "ffn_up.weight", matrix(a.ff, a.embd, a.embd ** -0.5))
-        w.add_tensor(b + "ffn_down.weight", matrix(a.embd, a.ff, a.ff ** -0.5))
+        add_matrix(b + "ffn_gate.weight", a.ff, a.embd, a.embd ** -0.5)
+        add_matrix(b + "ffn_up.weight", a.ff, a.embd, a.embd ** -0.5)
+        add_matrix(b + "ffn_down.weight", a.embd, a.ff, a.ff ** -0.5)
     w.add_tensor("output_norm.weight", norm(a.embd))
-    w.add_tensor("output.weight", matrix(n_vocab, a.embd, a.scale * a.embd ** -0.5))
+    add_matrix("output.weight", n_vocab, a.embd, a.scale * a.embd ** -0.5)
 
     w.write_header_to_file()
     w.write_kv_data_to_file()

@@ -1,0 +1,210 @@
+"""NOT YET IN CTEST (issue 3, quantized core): on these sharp random models cwm's perplexity of
+q8_0/q4_0 files differs from llama.cpp's by -6.0e-3 / -5.2e-3 (bound 5e-3) and the logits by
+5.9e-2 / 5.6e-2 of their std (bound 5e-2). cwm multiplies f32 activations; llama.cpp rounds them
+to Q8_0 blocks, which alone moves its own result by +1.5e-2 in ppl on q8_0 (noise floor test).
+Rounding like llama.cpp did not help (-8.6e-3 / +6.6e-3). Wire this in when the int8 kernels land.
+
+`cwm` against llama.cpp on Q8_0 and Q4_0 files: perplexity, logits and tokens.
+
+The companion of test_llama_cpp.py (whose fixtures and helpers this module imports) for
+quantized weights. The models are random-weight Llama-3-shape GGUF files written by llama.cpp's
+own Python library (make_llama_gguf.py --dtype q8_0 / q4_0: every 2-D matrix, token_embd and
+output included, quantized with gguf-py's gguf.quants.quantize, bit-exact with ggml's reference
+quantizers; norms and rope_freqs f32) with the real Llama-3 vocabulary and next-token logits of
+std ~8. `cwm perplexity` and llama.cpp's `llama-ppl` evaluate the same mixed text (4 chunks of
+128 tokens) with -t 2, and:
+
+* the token ids of the text (--dump-tokens) are identical;
+* |ppl_cwm / ppl_llama - 1| < 5e-3 (same bits in, so within 0.5%);
+* every logit of the last position of chunk 0 (--dump-logits) is within 0.05 * std(llama.cpp's
+  logits) of llama.cpp's.
+
+The bounds are looser than test_llama_cpp.py's: llama.cpp's CPU backend multiplies Q8_0/Q4_0
+weights with activations that it first quantizes to Q8_0 blocks (the vec-dot type of both), so
+its own rounding is part of what is compared. For scale, test_quant_noise_floor prints how far
+llama.cpp's perplexity on each quantized file is from its perplexity on an f32 file of the
+same seed (the unquantized weights).
+
+Run (from the repository root; -s shows the observed numbers):
+
+    CWM_BIN=build/cwm /usr/bin/python3 -m pytest tests/integration/test_llama_cpp_quant.py -v -s
+
+Environment as test_llama_cpp.py: CWM_BIN (required), PEER_DIR, CWM_TEST_DATA, CWM_GGUF_PY,
+CWM_KEEP_TEST_MODELS; CWM_LLAMA_CPP_QUANT_REPORT, optional, a JSON file for the observed numbers.
+"""
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_llama_cpp import (  # noqa: E402,F401  (cwm_bin, peer, tokenizer_json are fixtures)
+    CTX, CHUNKS, MAKE_GGUF, MIN_LOGIT_STD, THREADS, _perplexity, _run, _softmax_max, cwm_bin, mixed_text,
+    peer, tokenizer_json)
+
+PPL_BOUND = 5e-3    # |ppl_cwm / ppl_llama - 1|
+LOGIT_BOUND = 5e-2  # max |logit_cwm - logit_llama| / std(logit_llama)
+
+_GQA = ["--layers", "3", "--embd", "128", "--heads", "8", "--kv-heads", "2", "--ff", "320"]
+MODELS = {
+    # grouped-query attention, plain rope, add_bos_token written explicitly
+    "q8_0": ["--dtype", "q8_0", *_GQA, "--rope-theta", "500000", "--add-bos", "true", "--seed", "11"],
+    # the same shape with Llama 3.1 rope scaling (rope_freqs.weight, original context 32)
+    "q4_0": ["--dtype", "q4_0", *_GQA, "--ctx", "256", "--rope-scaling", "llama3", "--rope-orig-ctx", "32",
+             "--seed", "12"],
+}
+
+
+def _f32_twin(name):
+    """The options of the f32 file holding the unquantized weights of model `name`."""
+    opts = list(MODELS[name])
+    opts[opts.index("--dtype") + 1] = "f32"
+    return opts
+
+
+REPORT = {"ctx": CTX, "threads": THREADS, "models": {}}
+
+
+def _write_report():
+    path = os.environ.get("CWM_LLAMA_CPP_QUANT_REPORT")
+    if path:
+        Path(path).write_text(json.dumps(REPORT, indent=2) + "\n")
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("llama_cpp_quant")
+
+
+@pytest.fixture(scope="session")
+def text_file(workdir):
+    path = workdir / "mixed.txt"
+    path.write_bytes(mixed_text().encode("utf-8"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_files(peer, tokenizer_json, workdir):
+    """Lazily written GGUF files: model_files(name, options) -> path."""
+    _, gguf_py = peer
+    files = {}
+
+    def get(name, options):
+        if name not in files:
+            out = workdir / f"{name}.gguf"
+            env = dict(os.environ, PYTHONPATH=str(gguf_py))
+            _run([sys.executable, MAKE_GGUF, "--tokenizer-json", tokenizer_json, "--out", out, *options],
+                 f"make_llama_gguf.py ({name})", env=env)
+            files[name] = out
+        return files[name]
+
+    yield get
+    if not os.environ.get("CWM_KEEP_TEST_MODELS"):
+        for path in files.values():
+            path.unlink(missing_ok=True)
+
+
+def _engine_run(exe, model, text_file, workdir, tag, what):
+    tokens, logits = workdir / f"{tag}.tokens", workdir / f"{tag}.logits"
+    ppl, count, seconds = _perplexity(
+        [*exe, "-m", model, "-f", text_file, "-c", CTX, "-t", THREADS,
+         "--dump-tokens", tokens, "--dump-logits", logits], what)
+    return {"ppl": ppl, "scored": count, "seconds": seconds,
+            "tokens": [int(t) for t in tokens.read_text().split()],
+            "logits": np.loadtxt(logits, dtype=np.float64)}
+
+
+@pytest.fixture(scope="session")
+def runs(cwm_bin, peer, model_files, text_file, workdir):
+    """Lazily run both engines on a model: runs(name) -> {"llama": ..., "cwm": ...}."""
+    llama_ppl, _ = peer
+    results = {}
+
+    def get(name):
+        if name not in results:
+            model = model_files(name, MODELS[name])
+            results[name] = {
+                engine: _engine_run(exe, model, text_file, workdir, f"{name}.{engine}", f"{engine} perplexity on {name}")
+                for engine, exe in (("llama", [llama_ppl]), ("cwm", [cwm_bin, "perplexity"]))}
+        return results[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_same_tokens(runs, name):
+    r = runs(name)
+    llama, cwm = r["llama"]["tokens"], r["cwm"]["tokens"]
+    assert llama[0] == 128000, "llama.cpp did not add BOS"
+    first = next((i for i, (a, b) in enumerate(zip(llama, cwm)) if a != b), min(len(llama), len(cwm)))
+    assert cwm == llama, (f"token dumps differ (llama {len(llama)}, cwm {len(cwm)} tokens) from index {first}: "
+                          f"llama {llama[first:first + 8]} cwm {cwm[first:first + 8]}")
+    assert len(llama) // CTX == CHUNKS, f"the text has {len(llama)} tokens: {len(llama) // CTX} chunks of {CTX}, not {CHUNKS}"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_perplexity(runs, name):
+    r = runs(name)
+    llama, cwm = r["llama"], r["cwm"]
+    ratio = cwm["ppl"] / llama["ppl"] - 1
+    print(f"\n[{name}] ppl llama={llama['ppl']:.9g} cwm={cwm['ppl']:.9g} ratio-1={ratio:+.3e} "
+          f"(mean nll {math.log(llama['ppl']):.6f} vs {math.log(cwm['ppl']):.6f}) "
+          f"scored={llama['scored']}/{cwm['scored']} time llama={llama['seconds']:.1f}s cwm={cwm['seconds']:.1f}s")
+    REPORT["models"].setdefault(name, {}).update(
+        ppl_llama=llama["ppl"], ppl_cwm=cwm["ppl"], ppl_ratio_minus_1=ratio, scored=llama["scored"],
+        seconds_llama=llama["seconds"], seconds_cwm=cwm["seconds"], options=MODELS[name])
+    _write_report()
+    assert cwm["scored"] == llama["scored"] == CHUNKS * (CTX - CTX // 2 - 1)
+    assert abs(ratio) < PPL_BOUND, f"ppl differs by {ratio:+.3e} (bound {PPL_BOUND})"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_logits(runs, name):
+    r = runs(name)
+    llama, cwm = r["llama"]["logits"], r["cwm"]["logits"]
+    assert llama.shape == cwm.shape == (128256,)
+    std = llama.std()
+    diff = np.abs(cwm - llama)
+    worst = int(diff.argmax())
+    rel = diff.max() / std
+    pmax = _softmax_max(llama)
+    print(f"\n[{name}] logits: std={std:.4f} max|cwm-llama|={diff.max():.3e} = {rel:.3e} std "
+          f"(mean {diff.mean() / std:.2e} std; worst id {worst}: llama {llama[worst]:.6f} cwm {cwm[worst]:.6f}); "
+          f"argmax llama={int(llama.argmax())} cwm={int(cwm.argmax())}; max prob {pmax:.3f}")
+    REPORT["models"].setdefault(name, {}).update(
+        logits_std=std, logits_max_abs_diff=float(diff.max()), logits_max_rel_diff=float(rel),
+        logits_mean_rel_diff=float(diff.mean() / std), max_prob=pmax)
+    _write_report()
+    assert std > MIN_LOGIT_STD, f"logits std {std:.3f}: the distributions are not peaked, the test would be weak"
+    assert rel < LOGIT_BOUND, (f"logit {worst} differs by {diff.max():.4g} = {rel:.3e} std "
+                               f"(bound {LOGIT_BOUND}): llama {llama[worst]:.6f} cwm {cwm[worst]:.6f}")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_quant_noise_floor(peer, model_files, text_file, workdir, name):
+    """For scale only (llama.cpp alone, no cwm): the quantized file against the f32 file of the
+    same seed, i.e. what quantizing the weights (and llama.cpp's Q8_0 activations) costs. Also
+    checks that the generator wrote the quantized values of the same weights."""
+    llama_ppl, _ = peer
+    q = _engine_run([llama_ppl], model_files(name, MODELS[name]), text_file, workdir, f"{name}.llama_floor",
+                    f"llama perplexity on {name}")
+    f = _engine_run([llama_ppl], model_files(f"{name}_f32_twin", _f32_twin(name)), text_file, workdir,
+                    f"{name}_f32_twin.llama", f"llama perplexity on the f32 twin of {name}")
+    ratio = q["ppl"] / f["ppl"] - 1
+    std = f["logits"].std()
+    rel = float(np.abs(q["logits"] - f["logits"]).max() / std)
+    corr = float(np.corrcoef(q["logits"], f["logits"])[0, 1])
+    print(f"\n[{name} noise floor] llama.cpp {name} vs f32 (unquantized weights): ppl {q['ppl']:.9g} vs "
+          f"{f['ppl']:.9g} ratio-1={ratio:+.3e}; max|logit diff| = {rel:.3e} std; logit correlation {corr:.5f}")
+    REPORT["models"].setdefault(name, {}).update(llama_vs_f32_ppl_ratio_minus_1=ratio, llama_vs_f32_logits_max_rel_diff=rel,
+                                                 llama_vs_f32_logits_correlation=corr)
+    _write_report()
+    assert q["tokens"] == f["tokens"]
+    # Q4_0 of Gaussian weights is coarse (max |diff| ~1 std, ppl +40% here) but the logits stay
+    # strongly correlated (0.98; Q8_0: 0.9999): anything else means other weights were written
+    assert corr > 0.9, f"logit correlation {corr:.4f}: the quantized file does not hold the f32 twin's weights"
