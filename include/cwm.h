@@ -188,6 +188,34 @@ typedef int (*cwm_stream_fn)(const char* text, size_t len, cwm_token token, void
 CWM_API cwm_status cwm_generate(cwm_context* ctx, cwm_sampler* sampler, const cwm_token* prompt, size_t n_prompt,
                                 size_t max_tokens, cwm_stream_fn on_text, void* user_data);
 
+/* ---- quantization ------------------------------------------------------------------ */
+
+/* Weight types a model can be quantized to, numbered as ggml numbers them. */
+typedef enum cwm_weight_type {
+    CWM_WEIGHT_Q4_0 = 2, /* blocks of 32: f16 scale + 4-bit values (4.5 bits per weight) */
+    CWM_WEIGHT_Q8_0 = 8  /* blocks of 32: f16 scale + 8-bit values (8.5 bits per weight) */
+} cwm_weight_type;
+
+/* Called after each tensor; return nonzero to cancel (CWM_ERR_CANCELLED, no output file). */
+typedef int (*cwm_quantize_progress_fn)(size_t tensors_done, size_t n_tensors, uint64_t bytes_done,
+                                        uint64_t bytes_total, void* user_data);
+
+typedef struct cwm_quantize_params {
+    size_t size;            /* sizeof(cwm_quantize_params) */
+    cwm_weight_type type;   /* default CWM_WEIGHT_Q8_0 */
+    int32_t n_threads;      /* 0: one per physical core */
+    cwm_quantize_progress_fn progress;
+    void* progress_user_data;
+} cwm_quantize_params;
+
+CWM_API void cwm_quantize_default_params(cwm_quantize_params* params);
+/* Writes a copy of the GGUF model `input` to `output` with every 2-D weight matrix stored as
+ * f32/f16/bf16 quantized to `params->type` (norms and other small tensors are copied). Works
+ * one tensor at a time: memory stays bounded by the largest tensor. The output appears only
+ * when complete (written to a temporary file, then renamed); on any failure or cancellation
+ * no file is left. `params` may be NULL for defaults. */
+CWM_API cwm_status cwm_quantize(const char* input, const char* output, const cwm_quantize_params* params);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("cwm ") + cwm_version());
     app.require_subcommand(1);
     const std::vector<cwm_cli::Command> commands = {cwm_cli::add_run(app), cwm_cli::add_perplexity(app),
-                                                    cwm_cli::add_tokenize(app), cwm_cli::add_info(app)};
+                                                    cwm_cli::add_tokenize(app), cwm_cli::add_info(app),
+                                                    cwm_cli::add_quantize(app)};
     CLI11_PARSE(app, argc, argv);
     try {
         for (const auto& command : commands)

@@ -217,4 +217,24 @@ private:
     std::unique_ptr<cwm_context, detail::deleter<cwm_context, cwm_context_free>> handle_;
 };
 
+// Quantizes a model file (see cwm_quantize). `progress(tensors_done, n_tensors, bytes_done,
+// bytes_total)` returning false cancels.
+inline void quantize(const std::string& input, const std::string& output, cwm_weight_type type, int n_threads = 0,
+                     std::function<bool(size_t, size_t, uint64_t, uint64_t)> progress = {}) {
+    cwm_quantize_params params;
+    cwm_quantize_default_params(&params);
+    params.type = type;
+    params.n_threads = n_threads;
+    if (progress) {
+        params.progress = [](size_t done, size_t count, uint64_t bytes, uint64_t total, void* user) {
+            return (*static_cast<std::function<bool(size_t, size_t, uint64_t, uint64_t)>*>(user))(done, count, bytes,
+                                                                                                   total)
+                       ? 0
+                       : 1;
+        };
+        params.progress_user_data = &progress;
+    }
+    check(cwm_quantize(input.c_str(), output.c_str(), &params));
+}
+
 }  // namespace cwm

@@ -265,3 +265,30 @@ TEST_CASE("NULL handles and mis-sized structs are rejected, not dereferenced") {
     cwm_context_free(nullptr);
     cwm_sampler_free(nullptr);
 }
+
+TEST_CASE("quantization reports progress, can be cancelled and then leaves no file") {
+    const std::string out = temp_file("q8.gguf", "");
+    std::remove(out.c_str());
+    size_t calls = 0;
+    try {
+        cwm::quantize(model_path("tiny-cwm.gguf"), out, CWM_WEIGHT_Q8_0, 1,
+                      [&](size_t done, size_t count, uint64_t, uint64_t) { return ++calls < 3 && done < count; });
+        FAIL("cancel was ignored");
+    } catch (const cwm::error& e) {
+        CHECK(e.status() == CWM_ERR_CANCELLED);
+    }
+    CHECK(calls == 3);
+    CHECK_FALSE(std::ifstream(out).good());
+    cwm::quantize(model_path("tiny-cwm.gguf"), out, CWM_WEIGHT_Q4_0);
+    const cwm::model q(out);
+    CHECK(q.tensors()[0].type == "q4_0");  // token_embd.weight
+    CHECK(q.tensors()[1].type == "f32");   // blk.0.attn_norm.weight stays as it was
+    cwm::context ctx(q);
+    ctx.decode(some_tokens(8));
+    CHECK(std::isfinite(ctx.logits(0)[0]));
+    std::remove(out.c_str());
+    cwm_quantize_params p;
+    cwm_quantize_default_params(&p);
+    p.type = static_cast<cwm_weight_type>(14);
+    CHECK(cwm_quantize(model_path("tiny-cwm.gguf").c_str(), out.c_str(), &p) == CWM_ERR_INVALID_ARGUMENT);
+}

@@ -1,0 +1,50 @@
+// cwm quantize: convert a model's weight matrices to q8_0 or q4_0, showing progress.
+#include <cwm/cwm.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+
+#include "commands.hpp"
+
+namespace cwm_cli {
+
+namespace {
+
+struct QuantizeOptions {
+    std::string input, output, type = "q8_0";
+    int threads = 0;
+};
+
+int run_quantize(const QuantizeOptions& o) {
+    const std::map<std::string, cwm_weight_type> types = {{"q8_0", CWM_WEIGHT_Q8_0}, {"q4_0", CWM_WEIGHT_Q4_0}};
+    const auto t0 = std::chrono::steady_clock::now();
+    double last_shown = -1;
+    cwm::quantize(o.input, o.output, types.at(o.type), o.threads,
+                  [&](size_t done, size_t count, uint64_t bytes, uint64_t total) {
+                      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                      if (done < count && s - last_shown < 0.25) return true;  // a few lines a second at most
+                      last_shown = s;
+                      const double rate = s > 0 ? double(bytes) / s : 0;
+                      const double eta = rate > 0 ? double(total - bytes) / rate : 0;
+                      std::fprintf(stderr, "\rquantize: tensor %zu/%zu, %.1f/%.1f MiB, %.1f MiB/s, ETA %.0f s   ", done,
+                                   count, double(bytes) / 1048576, double(total) / 1048576, rate / 1048576, eta);
+                      return true;
+                  });
+    std::fprintf(stderr, "\nquantize: wrote %s\n", o.output.c_str());
+    return 0;
+}
+
+}  // namespace
+
+Command add_quantize(CLI::App& parent) {
+    auto opts = std::make_shared<QuantizeOptions>();
+    CLI::App* app = parent.add_subcommand("quantize", "Write a copy of a model with q8_0 or q4_0 weight matrices");
+    app->add_option("input", opts->input, "GGUF model (f32, f16 or bf16 matrices)")->required();
+    app->add_option("output", opts->output, "GGUF file to write (appears only when complete)")->required();
+    app->add_option("--type", opts->type, "q8_0 or q4_0")->check(CLI::IsMember({"q8_0", "q4_0"}));
+    app->add_option("-t,--threads", opts->threads, "threads (0: one per physical core)")->check(CLI::Range(0, 1024));
+    return {app, [opts] { return run_quantize(*opts); }};
+}
+
+}  // namespace cwm_cli
