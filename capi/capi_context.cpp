@@ -44,6 +44,8 @@ uint32_t cwm_context_n_past(const cwm_context* ctx) { return ctx ? ctx->context-
 
 uint32_t cwm_context_n_ctx(const cwm_context* ctx) { return ctx ? ctx->context->n_ctx() : 0; }
 
+int32_t cwm_context_n_threads(const cwm_context* ctx) { return ctx ? ctx->context->n_threads() : 0; }
+
 cwm_status cwm_decode(cwm_context* ctx, const cwm_token* tokens, size_t n_tokens, size_t n_logits) {
     return guard([&] {
         require(ctx != nullptr, "ctx is NULL");

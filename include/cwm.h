@@ -147,6 +147,8 @@ CWM_API void cwm_context_free(cwm_context* ctx);
 CWM_API void cwm_context_clear(cwm_context* ctx);
 CWM_API uint32_t cwm_context_n_past(const cwm_context* ctx);
 CWM_API uint32_t cwm_context_n_ctx(const cwm_context* ctx);
+/* Threads the context computes with (its own pool, including the calling thread). */
+CWM_API int32_t cwm_context_n_threads(const cwm_context* ctx);
 
 /* Evaluates `n_tokens` tokens after those already in the context and makes the logits of
  * the last `n_logits` of them available through cwm_get_logits (n_logits <= n_tokens).

@@ -19,6 +19,7 @@ Command add_perplexity(CLI::App& parent);
 Command add_tokenize(CLI::App& parent);
 Command add_info(CLI::App& parent);
 Command add_quantize(CLI::App& parent);
+Command add_bench(CLI::App& parent);
 
 // Reads a whole file as bytes; throws std::runtime_error naming the file.
 std::string read_file(const std::string& path);

@@ -200,6 +200,7 @@ public:
     void clear() { cwm_context_clear(get()); }
     uint32_t n_past() const { return cwm_context_n_past(get()); }
     uint32_t n_ctx() const { return cwm_context_n_ctx(get()); }
+    int n_threads() const { return cwm_context_n_threads(get()); }
 
     // Streams whole UTF-8 characters to `on_text(text, token)`; return false to stop.
     // `s` may be null for greedy decoding.
