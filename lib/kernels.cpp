@@ -26,10 +26,11 @@ const uint8_t* row_ptr(const WeightMatrix& w, size_t r) {
     return static_cast<const uint8_t*>(w.data) + r * row_bytes(w.type, w.cols);
 }
 
-bool has_vector_loads(DType type) { return type == DType::f32 || type == DType::f16 || type == DType::bf16; }
-
 float dot_row(DType type, const void* row, const float* x, size_t n) {
-    return has_avx512() && has_vector_loads(type) ? avx512::dot_row(type, row, x, n) : ref::dot_row(type, row, x, n);
+    if (!has_avx512()) return ref::dot_row(type, row, x, n);
+    if (type == DType::q8_0) return avx512::dot_row_q8_0(row, x, n);
+    if (type == DType::q4_0) return avx512::dot_row_q4_0(row, x, n);
+    return avx512::dot_row(type, row, x, n);
 }
 
 // Below this many tokens the row-streaming product beats widening + sgemm.

@@ -2,6 +2,8 @@
 
 #include <immintrin.h>
 
+#include "quant.hpp"
+
 namespace cwm::kernels::avx512 {
 
 namespace {
@@ -41,6 +43,33 @@ float dot_row(DType type, const void* row, const float* x, size_t n) {
         acc0 = _mm512_fmadd_ps(load16(type, row, i, m), _mm512_maskz_loadu_ps(m, x + i), acc0);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+// Each block's products are summed unscaled, then scaled once by the block's f16 scale.
+float dot_row_q8_0(const void* row, const float* x, size_t n) {
+    const auto* blocks = static_cast<const quant::BlockQ8_0*>(row);
+    __m512 acc = _mm512_setzero_ps();
+    for (size_t b = 0; b < n / quant::kBlock; ++b, x += quant::kBlock) {
+        const __m512 w0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)blocks[b].q)));
+        const __m512 w1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)(blocks[b].q + 16))));
+        const __m512 sum = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(x)));
+        acc = _mm512_fmadd_ps(sum, _mm512_set1_ps(f16_to_f32(blocks[b].d)), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+float dot_row_q4_0(const void* row, const float* x, size_t n) {
+    const auto* blocks = static_cast<const quant::BlockQ4_0*>(row);
+    const __m512i low_mask = _mm512_set1_epi32(0x0f), offset = _mm512_set1_epi32(8);
+    __m512 acc = _mm512_setzero_ps();
+    for (size_t b = 0; b < n / quant::kBlock; ++b, x += quant::kBlock) {
+        const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)blocks[b].q));
+        const __m512 lo = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(bytes, low_mask), offset));
+        const __m512 hi = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(bytes, 4), offset));
+        const __m512 sum = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + 16), _mm512_mul_ps(lo, _mm512_loadu_ps(x)));
+        acc = _mm512_fmadd_ps(sum, _mm512_set1_ps(f16_to_f32(blocks[b].d)), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
 }
 
 float dot_f32_f16(const float* q, const uint16_t* k, size_t n) { return dot_row(DType::f16, k, q, n); }

@@ -9,6 +9,9 @@
 namespace cwm::kernels::avx512 {
 
 float dot_row(DType type, const void* row, const float* x, size_t n);  // f32/f16/bf16 row
+// Rows of Q8_0 / Q4_0 blocks (quant.hpp) dotted with f32 activations; n a multiple of 32.
+float dot_row_q8_0(const void* row, const float* x, size_t n);
+float dot_row_q4_0(const void* row, const float* x, size_t n);
 float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
 void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 void f16_to_f32_row(const uint16_t* x, size_t n, float* out);
