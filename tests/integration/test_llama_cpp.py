@@ -292,26 +292,23 @@ def test_same_tokens(runs, name):
     assert len(llama) // CTX == CHUNKS, f"the text has {len(llama)} tokens: {len(llama) // CTX} chunks of {CTX}, not {CHUNKS}"
 
 
-@pytest.mark.parametrize("name", list(MODELS))
-def test_perplexity(runs, name):
-    r = runs(name)
+def check_perplexity(r, name, options, report, write_report, bound):
+    """Asserts cwm's perplexity is within `bound` of llama.cpp's (relative) and records both."""
     llama, cwm = r["llama"], r["cwm"]
     ratio = cwm["ppl"] / llama["ppl"] - 1
-    nll_llama, nll_cwm = math.log(llama["ppl"]), math.log(cwm["ppl"])
     print(f"\n[{name}] ppl llama={llama['ppl']:.9g} cwm={cwm['ppl']:.9g} ratio-1={ratio:+.3e} "
-          f"(mean nll {nll_llama:.6f} vs {nll_cwm:.6f}) scored={llama['scored']}/{cwm['scored']} "
-          f"time llama={llama['seconds']:.1f}s cwm={cwm['seconds']:.1f}s")
-    REPORT["models"].setdefault(name, {}).update(
+          f"(mean nll {math.log(llama['ppl']):.6f} vs {math.log(cwm['ppl']):.6f}) "
+          f"scored={llama['scored']}/{cwm['scored']} time llama={llama['seconds']:.1f}s cwm={cwm['seconds']:.1f}s")
+    report["models"].setdefault(name, {}).update(
         ppl_llama=llama["ppl"], ppl_cwm=cwm["ppl"], ppl_ratio_minus_1=ratio, scored=llama["scored"],
-        seconds_llama=llama["seconds"], seconds_cwm=cwm["seconds"], options=MODELS[name])
-    _write_report()
+        seconds_llama=llama["seconds"], seconds_cwm=cwm["seconds"], options=options)
+    write_report()
     assert cwm["scored"] == llama["scored"] == CHUNKS * (CTX - CTX // 2 - 1)
-    assert abs(ratio) < PPL_BOUND, f"ppl differs by {ratio:+.3e} (bound {PPL_BOUND})"
+    assert abs(ratio) < bound, f"ppl differs by {ratio:+.3e} (bound {bound})"
 
 
-@pytest.mark.parametrize("name", list(MODELS))
-def test_logits(runs, name):
-    r = runs(name)
+def check_logits(r, name, report, write_report, bound):
+    """Asserts every dumped logit is within `bound` standard deviations of llama.cpp's."""
     llama, cwm = r["llama"]["logits"], r["cwm"]["logits"]
     assert llama.shape == cwm.shape == (128256,)
     std = llama.std()
@@ -322,13 +319,23 @@ def test_logits(runs, name):
     print(f"\n[{name}] logits: std={std:.4f} max|cwm-llama|={diff.max():.3e} = {rel:.3e} std "
           f"(mean {diff.mean() / std:.2e} std; worst id {worst}: llama {llama[worst]:.6f} cwm {cwm[worst]:.6f}); "
           f"argmax llama={int(llama.argmax())} cwm={int(cwm.argmax())}; max prob {pmax:.3f}")
-    REPORT["models"].setdefault(name, {}).update(
+    report["models"].setdefault(name, {}).update(
         logits_std=std, logits_max_abs_diff=float(diff.max()), logits_max_rel_diff=float(rel),
         logits_mean_rel_diff=float(diff.mean() / std), max_prob=pmax)
-    _write_report()
+    write_report()
     assert std > MIN_LOGIT_STD, f"logits std {std:.3f}: the distributions are not peaked, the test would be weak"
-    assert rel < LOGIT_BOUND, (f"logit {worst} differs by {diff.max():.4g} = {rel:.3e} std "
-                               f"(bound {LOGIT_BOUND}): llama {llama[worst]:.6f} cwm {cwm[worst]:.6f}")
+    assert rel < bound, (f"logit {worst} differs by {diff.max():.4g} = {rel:.3e} std "
+                         f"(bound {bound}): llama {llama[worst]:.6f} cwm {cwm[worst]:.6f}")
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_perplexity(runs, name):
+    check_perplexity(runs(name), name, MODELS[name], REPORT, _write_report, PPL_BOUND)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_logits(runs, name):
+    check_logits(runs(name), name, REPORT, _write_report, LOGIT_BOUND)
 
 
 def test_f16_noise_floor(runs):

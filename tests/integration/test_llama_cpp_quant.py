@@ -34,7 +34,6 @@ CWM_KEEP_TEST_MODELS; CWM_LLAMA_CPP_QUANT_REPORT, optional, a JSON file for the 
 """
 
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -44,7 +43,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_llama_cpp import (  # noqa: E402,F401  (cwm_bin, peer, tokenizer_json are fixtures)
-    CTX, CHUNKS, MAKE_GGUF, MIN_LOGIT_STD, THREADS, _perplexity, _run, _softmax_max, cwm_bin, mixed_text,
+    CTX, CHUNKS, MAKE_GGUF, THREADS, _perplexity, _run, check_logits, check_perplexity, cwm_bin, mixed_text,
     peer, tokenizer_json)
 
 PPL_BOUND = 5e-3    # |ppl_cwm / ppl_llama - 1|
@@ -149,40 +148,12 @@ def test_same_tokens(runs, name):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_perplexity(runs, name):
-    r = runs(name)
-    llama, cwm = r["llama"], r["cwm"]
-    ratio = cwm["ppl"] / llama["ppl"] - 1
-    print(f"\n[{name}] ppl llama={llama['ppl']:.9g} cwm={cwm['ppl']:.9g} ratio-1={ratio:+.3e} "
-          f"(mean nll {math.log(llama['ppl']):.6f} vs {math.log(cwm['ppl']):.6f}) "
-          f"scored={llama['scored']}/{cwm['scored']} time llama={llama['seconds']:.1f}s cwm={cwm['seconds']:.1f}s")
-    REPORT["models"].setdefault(name, {}).update(
-        ppl_llama=llama["ppl"], ppl_cwm=cwm["ppl"], ppl_ratio_minus_1=ratio, scored=llama["scored"],
-        seconds_llama=llama["seconds"], seconds_cwm=cwm["seconds"], options=MODELS[name])
-    _write_report()
-    assert cwm["scored"] == llama["scored"] == CHUNKS * (CTX - CTX // 2 - 1)
-    assert abs(ratio) < PPL_BOUND, f"ppl differs by {ratio:+.3e} (bound {PPL_BOUND})"
+    check_perplexity(runs(name), name, MODELS[name], REPORT, _write_report, PPL_BOUND)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_logits(runs, name):
-    r = runs(name)
-    llama, cwm = r["llama"]["logits"], r["cwm"]["logits"]
-    assert llama.shape == cwm.shape == (128256,)
-    std = llama.std()
-    diff = np.abs(cwm - llama)
-    worst = int(diff.argmax())
-    rel = diff.max() / std
-    pmax = _softmax_max(llama)
-    print(f"\n[{name}] logits: std={std:.4f} max|cwm-llama|={diff.max():.3e} = {rel:.3e} std "
-          f"(mean {diff.mean() / std:.2e} std; worst id {worst}: llama {llama[worst]:.6f} cwm {cwm[worst]:.6f}); "
-          f"argmax llama={int(llama.argmax())} cwm={int(cwm.argmax())}; max prob {pmax:.3f}")
-    REPORT["models"].setdefault(name, {}).update(
-        logits_std=std, logits_max_abs_diff=float(diff.max()), logits_max_rel_diff=float(rel),
-        logits_mean_rel_diff=float(diff.mean() / std), max_prob=pmax)
-    _write_report()
-    assert std > MIN_LOGIT_STD, f"logits std {std:.3f}: the distributions are not peaked, the test would be weak"
-    assert rel < LOGIT_BOUND, (f"logit {worst} differs by {diff.max():.4g} = {rel:.3e} std "
-                               f"(bound {LOGIT_BOUND}): llama {llama[worst]:.6f} cwm {cwm[worst]:.6f}")
+    check_logits(runs(name), name, REPORT, _write_report, LOGIT_BOUND)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
