@@ -281,15 +281,19 @@ def _write_report():
 # Tests
 
 
-@pytest.mark.parametrize("name", list(MODELS))
-def test_same_tokens(runs, name):
-    r = runs(name)
+def check_same_tokens(r):
+    """Asserts both engines tokenized the text identically (BOS first) into CHUNKS chunks."""
     llama, cwm = r["llama"]["tokens"], r["cwm"]["tokens"]
     assert llama[0] == 128000, "llama.cpp did not add BOS"
     first = next((i for i, (a, b) in enumerate(zip(llama, cwm)) if a != b), min(len(llama), len(cwm)))
     assert cwm == llama, (f"token dumps differ (llama {len(llama)}, cwm {len(cwm)} tokens) from index {first}: "
                           f"llama {llama[first:first + 8]} cwm {cwm[first:first + 8]}")
     assert len(llama) // CTX == CHUNKS, f"the text has {len(llama)} tokens: {len(llama) // CTX} chunks of {CTX}, not {CHUNKS}"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_same_tokens(runs, name):
+    check_same_tokens(runs(name))
 
 
 def check_perplexity(r, name, options, report, write_report, bound):

@@ -43,7 +43,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_llama_cpp import (  # noqa: E402,F401  (cwm_bin, peer, tokenizer_json are fixtures)
-    CTX, CHUNKS, MAKE_GGUF, THREADS, _perplexity, _run, check_logits, check_perplexity, cwm_bin, mixed_text,
+    CTX, MAKE_GGUF, THREADS, _perplexity, _run, check_logits, check_perplexity, check_same_tokens, cwm_bin, mixed_text,
     peer, tokenizer_json)
 
 PPL_BOUND = 5e-3    # |ppl_cwm / ppl_llama - 1|
@@ -137,13 +137,7 @@ def runs(cwm_bin, peer, model_files, text_file, workdir):
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_same_tokens(runs, name):
-    r = runs(name)
-    llama, cwm = r["llama"]["tokens"], r["cwm"]["tokens"]
-    assert llama[0] == 128000, "llama.cpp did not add BOS"
-    first = next((i for i, (a, b) in enumerate(zip(llama, cwm)) if a != b), min(len(llama), len(cwm)))
-    assert cwm == llama, (f"token dumps differ (llama {len(llama)}, cwm {len(cwm)} tokens) from index {first}: "
-                          f"llama {llama[first:first + 8]} cwm {cwm[first:first + 8]}")
-    assert len(llama) // CTX == CHUNKS, f"the text has {len(llama)} tokens: {len(llama) // CTX} chunks of {CTX}, not {CHUNKS}"
+    check_same_tokens(runs(name))
 
 
 @pytest.mark.parametrize("name", list(MODELS))
