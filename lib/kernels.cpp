@@ -75,9 +75,9 @@ const char* active_isa() { return has_avx512() ? "avx512" : "scalar"; }
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
     std::vector<float> rounded;
-    if (rounds_activations(w.type)) {
+    if (w.type == DType::f16) {  // f16 products take f16-rounded inputs (kernels.hpp)
         rounded.resize(n_tokens * w.cols);
-        round_activations(w.type, x, rounded.size(), rounded.data());
+        round_to_f16(x, rounded.size(), rounded.data());
         x = rounded.data();
     }
     if (n_tokens >= kGemmMinTokens)

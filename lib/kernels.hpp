@@ -52,9 +52,6 @@ void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 
 // out[i] = f32(f16(x[i])): round-to-nearest-even through IEEE half.
 void round_to_f16(const float* x, size_t n, float* out);
-// Whether matmul rounds activations for this weight type (f16 only), and that rounding.
-bool rounds_activations(DType weight_type);
-void round_activations(DType weight_type, const float* x, size_t n, float* out);
 
 // Which instruction set the dispatched kernels use on this machine ("avx512" or "scalar").
 const char* active_isa();

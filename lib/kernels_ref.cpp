@@ -36,13 +36,6 @@ size_t row_bytes(DType type, size_t cols) {
     return cols / info->block_elems * info->block_bytes;
 }
 
-bool rounds_activations(DType weight_type) { return weight_type == DType::f16; }
-
-void round_activations(DType weight_type, const float* x, size_t n, float* out) {
-    (void)weight_type;  // only f16 weights round their inputs (see kernels.hpp)
-    round_to_f16(x, n, out);
-}
-
 namespace ref {
 
 void row_to_f32(DType type, const void* row, size_t n, float* out) {
@@ -71,9 +64,9 @@ void round_to_f16(const float* x, size_t n, float* out) {
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y) {
     std::vector<float> rounded;
-    if (rounds_activations(w.type)) {
+    if (w.type == DType::f16) {  // f16 products take f16-rounded inputs (kernels.hpp)
         rounded.resize(n_tokens * w.cols);
-        round_activations(w.type, x, rounded.size(), rounded.data());
+        round_to_f16(x, rounded.size(), rounded.data());
         x = rounded.data();
     }
     const auto* base = static_cast<const uint8_t*>(w.data);
@@ -96,11 +89,7 @@ void silu_mul(float* gate, const float* up, size_t n) {
     for (size_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n) {
-    double sum = 0.0;
-    for (size_t i = 0; i < n; ++i) sum += double(q[i]) * f16_to_f32(k[i]);
-    return float(sum);
-}
+float dot_f32_f16(const float* q, const uint16_t* k, size_t n) { return dot_row(DType::f16, k, q, n); }
 
 void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
     for (size_t i = 0; i < n; ++i) out[i] += a * f16_to_f32(v[i]);
