@@ -31,11 +31,19 @@ double token_nll(std::span<const float> logits, cwm::token target) {
     return -(double(logits[size_t(target)] - max_logit) - std::log(sum_exp));
 }
 
+// Writes one value a line to a temporary file renamed over `path` at the end, so a failed
+// write never leaves a truncated dump behind.
 void write_lines(const std::string& path, const auto& values, const char* format) {
-    FILE* f = std::fopen(path.c_str(), "w");
+    const std::string tmp = path + ".tmp";
+    FILE* f = std::fopen(tmp.c_str(), "w");
     if (!f) throw std::runtime_error("cannot write " + path);
-    for (auto v : values) std::fprintf(f, format, v);
-    if (std::fclose(f) != 0) throw std::runtime_error("error writing " + path);
+    bool ok = true;
+    for (auto v : values) ok = ok && std::fprintf(f, format, v) > 0;
+    ok = std::fclose(f) == 0 && ok;
+    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
+        throw std::runtime_error("error writing " + path);
+    }
 }
 
 int run_perplexity(const PerplexityOptions& o) {
