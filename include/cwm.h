@@ -194,8 +194,10 @@ CWM_API cwm_status cwm_generate(cwm_context* ctx, cwm_sampler* sampler, const cw
 
 /* Weight types a model can be quantized to, numbered as ggml numbers them. */
 typedef enum cwm_weight_type {
-    CWM_WEIGHT_Q4_0 = 2, /* blocks of 32: f16 scale + 4-bit values (4.5 bits per weight) */
-    CWM_WEIGHT_Q8_0 = 8  /* blocks of 32: f16 scale + 8-bit values (8.5 bits per weight) */
+    CWM_WEIGHT_Q4_0 = 2,   /* blocks of 32: f16 scale + 4-bit values (4.5 bits per weight) */
+    CWM_WEIGHT_Q8_0 = 8,   /* blocks of 32: f16 scale + 8-bit values (8.5 bits per weight) */
+    CWM_WEIGHT_Q4_K_M = 12 /* llama.cpp's Q4_K_M mix: mostly Q4_K (type 12; 4.5 bits per weight),
+                              Q6_K for output and some attn_v / ffn_down (docs/quantization.md) */
 } cwm_weight_type;
 
 /* Called after each tensor; return nonzero to cancel (CWM_ERR_CANCELLED, no output file). */
@@ -217,6 +219,19 @@ CWM_API void cwm_quantize_default_params(cwm_quantize_params* params);
  * when complete (written to a temporary file, then renamed); on any failure or cancellation
  * no file is left. `params` may be NULL for defaults. */
 CWM_API cwm_status cwm_quantize(const char* input, const char* output, const cwm_quantize_params* params);
+
+/* ---- machine measurements --------------------------------------------------------- */
+
+/* Measures this machine's memory read bandwidth, the ceiling on decode speed (decoding reads
+ * every weight once per token): allocates a buffer of `bytes` (0: 1 GiB; at least 1 MiB, and
+ * it should be much larger than the caches to measure memory rather than cache), lets each of
+ * `n_threads` threads (0: one per physical core) read its own contiguous slice with vector
+ * loads, `repeats` times (0: 5; at most 1000), and writes the fastest pass in GB/s (1e9
+ * bytes per second) to `*gb_per_s`. The buffer is freed before returning. Takes about
+ * `bytes * repeats / bandwidth` seconds plus the time to fill the buffer once.
+ * CWM_ERR_INVALID_ARGUMENT for a NULL `gb_per_s` or an out-of-range argument,
+ * CWM_ERR_OUT_OF_MEMORY when the buffer cannot be allocated. */
+CWM_API cwm_status cwm_measure_read_bandwidth(size_t bytes, int n_threads, int repeats, double* gb_per_s);
 
 #ifdef __cplusplus
 }

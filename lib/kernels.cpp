@@ -9,18 +9,18 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu.hpp"
 #include "kernels.hpp"
 #include "kernels_avx512.hpp"
+#include "kernels_k.hpp"
+#include "packed_quant.hpp"
+#include "quant_k.hpp"
 
 namespace cwm::kernels {
 
 namespace {
 
-bool has_avx512() {
-    static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c");
-    return yes;
-}
+bool has_avx512() { return cpu_has_avx512(); }
 
 const uint8_t* row_ptr(const WeightMatrix& w, size_t r) {
     return static_cast<const uint8_t*>(w.data) + r * row_bytes(w.type, w.cols);
@@ -69,11 +69,54 @@ void matmul_gemm(const WeightMatrix& w, const float* x, size_t n_tokens, float* 
     }
 }
 
+// Quantizes every token's activations, then lets each thread take whole 16-row groups.
+void matmul_packed(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    const size_t act_size = activation_row_bytes(w.cols);
+    std::vector<uint8_t> acts(n_tokens * act_size);
+    pool.parallel_for(n_tokens, [&](size_t begin, size_t end, int) {
+        for (size_t t = begin; t < end; ++t) quantize_activation_row(x + t * w.cols, w.cols, acts.data() + t * act_size);
+    });
+    pool.parallel_for(work_unit_count(w.rows), [&](size_t begin, size_t end, int) {
+        kernels::matmul_packed(w.type, w.data, w.rows, w.cols, acts.data(), n_tokens, y, w.rows, begin, end);
+    });
+}
+
+using KDot = float (*)(const void*, const void*, size_t);
+
+KDot k_quant_dot(DType type) {
+    const bool q4 = type == DType::q4_k;
+    if (cpu_has_avx512_vnni()) return q4 ? avx512::dot_q4_k_q8_k : avx512::dot_q6_k_q8_k;
+    if (cpu_has_avx2()) return q4 ? avx2::dot_q4_k_q8_k : avx2::dot_q6_k_q8_k;
+    return q4 ? quant::dot_q4_k_q8_k_ref : quant::dot_q6_k_q8_k_ref;
+}
+
+// Row by row for any number of tokens: each weight row is read once and dotted with every
+// token's Q8_K activations.
+void matmul_k_quant(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    const size_t act_size = w.cols / quant::kSuperBlock * sizeof(quant::BlockQ8_K);
+    std::vector<uint8_t> acts(n_tokens * act_size);
+    pool.parallel_for(n_tokens, [&](size_t begin, size_t end, int) {
+        for (size_t t = begin; t < end; ++t) quant::quantize_row_q8_k(x + t * w.cols, w.cols, acts.data() + t * act_size);
+    });
+    const KDot dot = k_quant_dot(w.type);
+    pool.parallel_for(w.rows, [&](size_t begin, size_t end, int) {
+        for (size_t r = begin; r < end; ++r)
+            for (size_t t = 0; t < n_tokens; ++t)
+                y[t * w.rows + r] = dot(row_ptr(w, r), acts.data() + t * act_size, w.cols);
+    });
+}
+
 }  // namespace
 
-const char* active_isa() { return has_avx512() ? "avx512" : "scalar"; }
+const char* active_isa() {
+    if (cpu_has_avx512_vnni()) return "avx512-vnni";
+    if (cpu_has_avx512()) return "avx512";
+    return cpu_has_avx2() ? "avx2" : "scalar";
+}
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    if (w.packed) return matmul_packed(w, x, n_tokens, y, pool);
+    if (is_k_quant(w.type)) return matmul_k_quant(w, x, n_tokens, y, pool);
     std::vector<float> rounded;
     if (w.type == DType::f16) {  // f16 products take f16-rounded inputs (kernels.hpp)
         rounded.resize(n_tokens * w.cols);

@@ -10,26 +10,30 @@
 
 namespace cwm::kernels {
 
-// A row-major weight matrix as stored in a model file: `rows` output features, each row
-// `cols` contiguous elements of `type` (f32, f16, bf16, or blocks of q8_0 / q4_0).
+// A weight matrix: `rows` output features of `cols` elements of `type` (f32, f16, bf16, or
+// blocks of q8_0 / q4_0). Stored row-major as in a model file, or, when `packed`, in the
+// interleaved layout of packed_quant.hpp (q8_0 / q4_0 only).
 struct WeightMatrix {
     DType type = DType::f32;
     const void* data = nullptr;
     size_t rows = 0;
     size_t cols = 0;
+    bool packed = false;
 };
 
 bool is_supported_weight_type(DType type);
+// Q4_K / Q6_K (quant_k.hpp): multiplied as llama.cpp does, with activations quantized to Q8_K.
+bool is_k_quant(DType type);
 // Bytes of one row of `cols` elements (cols a multiple of the type's block size).
 size_t row_bytes(DType type, size_t cols);
 
 // y[t * rows + r] = sum_c W[r][c] * x[t * cols + c] for t < n_tokens.
-// With f16 weights the activations x are first rounded to f16, as llama.cpp's CPU backend
-// does (its f16 products take f16 inputs): the same file then gives the same numbers in both
-// engines (docs/design.md, "Numerics"). Other weights multiply f32 activations: rounding them
-// to Q8_0 blocks like llama.cpp did not bring q8_0/q4_0 results closer to llama.cpp's (random
-// sharp models amplify any last-bit difference through that coarse rounding; measured -8.6e-3
-// and +6.6e-3 in perplexity with it, docs/perplexity.md), and f32 is the more accurate choice.
+// The activations x are rounded the way llama.cpp's CPU backend rounds them for the same
+// weights, so the same file gives the same numbers in both engines (docs/design.md,
+// "Numerics"): to f16 for f16 weights, to int8 Q8_0 blocks for packed q8_0 / q4_0 weights
+// (packed_quant.hpp), to Q8_K blocks for q4_k / q6_k. Unpacked q8_0 / q4_0 weights multiply
+// f32 activations.
+// Every output depends only on its row and token: not on n_tokens nor the thread count.
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
 
 // Converts `n` elements of a f32/f16/bf16 row to f32.

@@ -3,7 +3,9 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "packed_quant.hpp"
 #include "quant.hpp"
+#include "quant_k.hpp"
 
 namespace cwm::kernels {
 
@@ -21,14 +23,21 @@ float element(DType type, const void* row, size_t i) {
 bool is_block_quantized(DType type) { return type == DType::q8_0 || type == DType::q4_0; }
 
 void dequantize(DType type, const void* row, size_t n, float* out) {
-    if (type == DType::q8_0) return quant::dequantize_q8_0(static_cast<const quant::BlockQ8_0*>(row), n, out);
-    quant::dequantize_q4_0(static_cast<const quant::BlockQ4_0*>(row), n, out);
+    switch (type) {
+        case DType::q8_0: return quant::dequantize_q8_0(static_cast<const quant::BlockQ8_0*>(row), n, out);
+        case DType::q4_0: return quant::dequantize_q4_0(static_cast<const quant::BlockQ4_0*>(row), n, out);
+        case DType::q4_k: return quant::dequantize_q4_k(static_cast<const quant::BlockQ4_K*>(row), n, out);
+        default: return quant::dequantize_q6_k(static_cast<const quant::BlockQ6_K*>(row), n, out);
+    }
 }
 
 }  // namespace
 
+bool is_k_quant(DType type) { return type == DType::q4_k || type == DType::q6_k; }
+
 bool is_supported_weight_type(DType type) {
-    return type == DType::f32 || type == DType::f16 || type == DType::bf16 || is_block_quantized(type);
+    return type == DType::f32 || type == DType::f16 || type == DType::bf16 || is_block_quantized(type) ||
+           is_k_quant(type);
 }
 
 size_t row_bytes(DType type, size_t cols) {
@@ -39,7 +48,7 @@ size_t row_bytes(DType type, size_t cols) {
 namespace ref {
 
 void row_to_f32(DType type, const void* row, size_t n, float* out) {
-    if (is_block_quantized(type)) return dequantize(type, row, n, out);
+    if (is_block_quantized(type) || is_k_quant(type)) return dequantize(type, row, n, out);
     for (size_t i = 0; i < n; ++i) out[i] = element(type, row, i);
 }
 
@@ -63,6 +72,25 @@ void round_to_f16(const float* x, size_t n, float* out) {
 }
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y) {
+    if (is_k_quant(w.type)) {
+        const size_t act_size = w.cols / quant::kSuperBlock * sizeof(quant::BlockQ8_K);
+        std::vector<uint8_t> act(act_size);
+        const auto dot = w.type == DType::q4_k ? quant::dot_q4_k_q8_k_ref : quant::dot_q6_k_q8_k_ref;
+        for (size_t t = 0; t < n_tokens; ++t) {
+            quant::quantize_row_q8_k(x + t * w.cols, w.cols, act.data());
+            for (size_t r = 0; r < w.rows; ++r)
+                y[t * w.rows + r] = dot(static_cast<const uint8_t*>(w.data) + r * row_bytes(w.type, w.cols),
+                                        act.data(), w.cols);
+        }
+        return;
+    }
+    if (w.packed) {
+        const size_t act_size = activation_row_bytes(w.cols);
+        std::vector<uint8_t> acts(n_tokens * act_size);
+        for (size_t t = 0; t < n_tokens; ++t) quantize_activation_row(x + t * w.cols, w.cols, acts.data() + t * act_size);
+        return matmul_packed(w.type, w.data, w.rows, w.cols, acts.data(), n_tokens, y, w.rows, 0,
+                             work_unit_count(w.rows));
+    }
     std::vector<float> rounded;
     if (w.type == DType::f16) {  // f16 products take f16-rounded inputs (kernels.hpp)
         rounded.resize(n_tokens * w.cols);

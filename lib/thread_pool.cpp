@@ -1,6 +1,7 @@
 #include "thread_pool.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -9,6 +10,11 @@
 namespace cwm {
 
 namespace {
+
+// How long an idle worker keeps watching for the next job before it sleeps.
+constexpr int kSpinMicros = 2000;
+
+inline void cpu_relax() { __builtin_ia32_pause(); }
 
 std::pair<size_t, size_t> chunk_of(size_t n, int parts, int index) {
     const size_t base = n / size_t(parts), extra = n % size_t(parts);
@@ -25,7 +31,7 @@ ThreadPool::ThreadPool(int n_threads) {
 ThreadPool::~ThreadPool() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        stopping_ = true;
+        stopping_.store(true);
     }
     work_ready_.notify_all();
     for (auto& t : workers_) t.join();
@@ -38,35 +44,44 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t,
         fn(0, n, 0);
         return;
     }
+    job_ = &fn;
+    job_size_ = n;
+    pending_.store(int(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
     {
+        // Taking the lock orders this check after any worker's decision to sleep.
         std::lock_guard<std::mutex> lock(mutex_);
-        job_ = &fn;
-        job_size_ = n;
-        pending_ = int(workers_.size());
-        ++generation_;
+        if (sleepers_ > 0) work_ready_.notify_all();
     }
-    work_ready_.notify_all();
     const auto [begin, end] = chunk_of(n, parts, 0);
     if (begin < end) fn(begin, end, 0);
-    std::unique_lock<std::mutex> lock(mutex_);
-    work_done_.wait(lock, [this] { return pending_ == 0; });
+    while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
     job_ = nullptr;
+}
+
+// Spins for up to kSpinMicros, then sleeps; returns false when the pool is stopping.
+bool ThreadPool::wait_for_job(uint64_t seen) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(kSpinMicros);
+    for (int i = 0;; ++i) {
+        if (generation_.load(std::memory_order_acquire) != seen) return true;
+        if (stopping_.load()) return false;
+        cpu_relax();
+        if ((i & 255) == 255 && std::chrono::steady_clock::now() > deadline) break;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    ++sleepers_;
+    work_ready_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+    --sleepers_;
+    return !stopping_.load();
 }
 
 void ThreadPool::worker_loop(int index) {
     uint64_t seen = 0;
-    for (;;) {
-        std::unique_lock<std::mutex> lock(mutex_);
-        work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-        if (stopping_) return;
-        seen = generation_;
-        const auto* job = job_;
-        const size_t n = job_size_;
-        lock.unlock();
-        const auto [begin, end] = chunk_of(n, n_threads(), index);
-        if (begin < end) (*job)(begin, end, index);
-        lock.lock();
-        if (--pending_ == 0) work_done_.notify_one();
+    while (wait_for_job(seen)) {
+        seen = generation_.load(std::memory_order_acquire);
+        const auto [begin, end] = chunk_of(job_size_, n_threads(), index);
+        if (begin < end) (*job_)(begin, end, index);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
 }
 

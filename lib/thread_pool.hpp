@@ -1,8 +1,14 @@
 // A fixed set of worker threads owned by whoever needs parallel work (a context), so two
 // contexts never share or fight over threads. parallel_for splits [0, n) into contiguous
 // chunks, one per thread; the calling thread takes a chunk too and waits for the rest.
+//
+// A decoded token runs over a hundred short parallel_for calls (each 10-100 us), so waking
+// sleeping threads through a condition variable each time would cost a large share of the
+// token. Idle workers therefore spin for a short while (kSpinMicros) watching for the next
+// job before they go to sleep, and the caller spins while it waits for the others.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <cstddef>
@@ -34,15 +40,17 @@ public:
 private:
     void worker_loop(int index);
 
+    bool wait_for_job(uint64_t seen);
+
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable work_ready_;
-    std::condition_variable work_done_;
-    const std::function<void(size_t, size_t, int)>* job_ = nullptr;
+    const std::function<void(size_t, size_t, int)>* job_ = nullptr;  // published by generation_
     size_t job_size_ = 0;
-    uint64_t generation_ = 0;
-    int pending_ = 0;
-    bool stopping_ = false;
+    std::atomic<uint64_t> generation_{0};
+    std::atomic<int> pending_{0};
+    std::atomic<bool> stopping_{false};
+    int sleepers_ = 0;  // guarded by mutex_
 };
 
 }  // namespace cwm

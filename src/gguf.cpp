@@ -523,6 +523,13 @@ const GgufValue& GgufFile::get(std::string_view key) const {
     return *v;
 }
 
+void GgufFile::release(const TensorView& t) const {
+    const auto page = uint64_t(::sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
+    const auto end = (reinterpret_cast<uintptr_t>(t.data) + t.n_bytes) / page * page;
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // advisory only
+}
+
 const TensorView* GgufFile::find_tensor(std::string_view name) const {
     for (const TensorView& t : tensors_)
         if (t.name == name) return &t;

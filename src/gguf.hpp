@@ -95,6 +95,11 @@ public:
     const std::vector<TensorView>& tensors() const { return tensors_; }
     const TensorView* find_tensor(std::string_view name) const;  // nullptr if absent
 
+    // Tells the kernel that a tensor's data will not be read again (it was copied elsewhere,
+    // e.g. repacked): the whole pages inside it leave this process's resident memory. Reading
+    // it afterwards still works; the pages are simply read back from the file.
+    void release(const TensorView& t) const;
+
 private:
     std::string path_;
     const uint8_t* map_ = nullptr;

@@ -1,8 +1,12 @@
 #include "model.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "error.hpp"
+#include "packed_quant.hpp"
+#include "thread_pool.hpp"
 
 namespace cwm {
 
@@ -53,7 +57,38 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoa
     model->config_ = ModelConfig::from_gguf(*model->file_);
     model->tokenizer_ = load_tokenizer_gguf(*model->file_);
     model->bind_weights(options);
+    if (options.repack) model->repack_weights();
     return model;
+}
+
+void Model::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
+
+std::vector<kernels::WeightMatrix*> Model::matrices() {
+    std::vector<kernels::WeightMatrix*> all{&output_};
+    for (LayerWeights& l : layers_)
+        for (kernels::WeightMatrix* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) all.push_back(m);
+    return all;
+}
+
+// The token embedding stays in the file's layout: it is read a row at a time, never multiplied.
+void Model::repack_weights() {
+    ThreadPool pool(ThreadPool::default_threads());
+    for (kernels::WeightMatrix* m : matrices()) {
+        if (!kernels::is_packable(m->type)) continue;
+        const size_t bytes = kernels::row_bytes(m->type, m->cols) * m->rows;
+        PackedBuffer buffer(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+        if (!buffer) fail(Status::out_of_memory, "cannot allocate " + std::to_string(bytes) + " bytes to repack weights");
+        const size_t groups = kernels::group_count(m->rows);
+        pool.parallel_for(std::max<size_t>(groups, 1), [&](size_t begin, size_t end, int) {
+            kernels::pack_groups(m->type, m->data, m->rows, m->cols, buffer.get(), std::min(begin, groups),
+                                 std::min(end, groups));
+        });
+        for (const TensorView& t : file_->tensors())
+            if (t.data == m->data) file_->release(t);
+        m->data = buffer.get();
+        m->packed = true;
+        packed_.push_back(std::move(buffer));
+    }
 }
 
 void Model::bind_weights(const ModelLoadOptions& options) {

@@ -25,6 +25,9 @@ struct LayerWeights {
 struct ModelLoadOptions {
     // Called with a fraction in [0, 1]; returning false cancels the load (Error cancelled).
     std::function<bool(float)> progress;
+    // Repack q8_0 / q4_0 matrices into the int8 kernels' layout (kernels/packed_quant.hpp).
+    // The copies replace the file's pages in memory, so resident memory does not grow.
+    bool repack = true;
 };
 
 class Model {
@@ -45,8 +48,16 @@ public:
     uint64_t weight_bytes() const;  // bytes of all tensor data in the file
 
 private:
+    // Owns one repacked matrix (64-byte aligned, allocated with std::aligned_alloc).
+    struct FreeDeleter {
+        void operator()(uint8_t* p) const;
+    };
+    using PackedBuffer = std::unique_ptr<uint8_t, FreeDeleter>;
+
     Model() = default;
     void bind_weights(const ModelLoadOptions& options);
+    std::vector<kernels::WeightMatrix*> matrices();
+    void repack_weights();
 
     std::unique_ptr<GgufFile> file_;
     ModelConfig config_;
@@ -56,6 +67,7 @@ private:
     std::vector<float> output_norm_;
     kernels::WeightMatrix output_;
     std::vector<double> rope_inv_freqs_;
+    std::vector<PackedBuffer> packed_;
 };
 
 }  // namespace cwm

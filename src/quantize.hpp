@@ -12,7 +12,9 @@
 namespace cwm {
 
 struct QuantizeOptions {
-    DType type = DType::q8_0;  // q8_0 or q4_0
+    // q8_0 or q4_0: every quantized matrix gets that type. q4_k: llama.cpp's Q4_K_M mix (Q4_K,
+    // with Q6_K for output and some attn_v / ffn_down; see choose_type in quantize.cpp).
+    DType type = DType::q8_0;
     int n_threads = 0;         // 0: one per physical core
     // Called after each tensor with (tensors done, tensor count, bytes written, total bytes);
     // returning false cancels (Error cancelled, no output file).
@@ -20,8 +22,8 @@ struct QuantizeOptions {
 };
 
 // Which tensors are quantized: 2-D ".weight" matrices stored as f32, f16 or bf16 whose rows
-// are a multiple of the block size. Norms, RoPE factors and anything else are copied as they
-// are. Throws Error (io_error, invalid_file, unsupported, cancelled).
+// are a multiple of 32. Norms, RoPE factors and anything else are copied as they are. Throws
+// Error (io_error, invalid_file, unsupported, cancelled).
 void quantize_model(const std::string& input, const std::string& output, const QuantizeOptions& options);
 
 }  // namespace cwm

@@ -238,4 +238,11 @@ inline void quantize(const std::string& input, const std::string& output, cwm_we
     check(cwm_quantize(input.c_str(), output.c_str(), &params));
 }
 
+// This machine's memory read bandwidth in GB/s (see cwm_measure_read_bandwidth; 0 = default).
+inline double measure_read_bandwidth(size_t bytes = 0, int n_threads = 0, int repeats = 0) {
+    double gb_per_s = 0;
+    check(cwm_measure_read_bandwidth(bytes, n_threads, repeats, &gb_per_s));
+    return gb_per_s;
+}
+
 }  // namespace cwm

@@ -292,3 +292,18 @@ TEST_CASE("quantization reports progress, can be cancelled and then leaves no fi
     p.type = static_cast<cwm_weight_type>(14);
     CHECK(cwm_quantize(model_path("tiny-cwm.gguf").c_str(), out.c_str(), &p) == CWM_ERR_INVALID_ARGUMENT);
 }
+
+TEST_CASE("memory read bandwidth: a positive figure, and argument checks") {
+    double gbs = -1;
+    CHECK(cwm_measure_read_bandwidth(size_t(8) << 20, 2, 2, &gbs) == CWM_OK);
+    CHECK(gbs > 0);
+    CHECK(std::isfinite(gbs));
+    CHECK(cwm::measure_read_bandwidth(size_t(4) << 20, 1, 1) > 0);
+    gbs = -1;
+    CHECK(cwm_measure_read_bandwidth(size_t(8) << 20, 1, 1, nullptr) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_measure_read_bandwidth(4096, 1, 1, &gbs) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(cwm_last_error()).find("1 MiB") != std::string::npos);
+    CHECK(cwm_measure_read_bandwidth(size_t(8) << 20, -1, 1, &gbs) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_measure_read_bandwidth(size_t(8) << 20, 1, 1001, &gbs) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(gbs == -1);  // untouched on failure
+}

@@ -74,6 +74,7 @@ def parse_args(argv=None):
                    help="with --dtype f32: store the f16-rounded weights (diagnostics: the same values as "
                         "--dtype f16 without f16 arithmetic)")
     p.add_argument("--scale", type=float, default=8.0, help="output.weight multiplier (logits std)")
+    p.add_argument("--tied", action="store_true", help="write no output.weight (the output reuses token_embd)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--add-bos", choices=["auto", "true", "false"], default="auto",
                    help="auto: whatever gguf.SpecialVocab finds (the converter's behaviour)")
@@ -230,7 +231,8 @@ def main(argv=None):
         add_matrix(b + "ffn_up.weight", a.ff, a.embd, a.embd ** -0.5)
         add_matrix(b + "ffn_down.weight", a.embd, a.ff, a.ff ** -0.5)
     w.add_tensor("output_norm.weight", norm(a.embd))
-    add_matrix("output.weight", n_vocab, a.embd, a.scale * a.embd ** -0.5)
+    if not a.tied:
+        add_matrix("output.weight", n_vocab, a.embd, a.scale * a.embd ** -0.5)
 
     w.write_header_to_file()
     w.write_kv_data_to_file()
