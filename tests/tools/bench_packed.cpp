@@ -1,7 +1,7 @@
 // Throughput of the packed int8 products (lib/packed_quant.hpp) on random Q4_0 / Q8_0
 // weights, plus an exactness check against the scalar reference.
 //
-//   bench_packed [--check-only] [--shapes i,j,...] [--reps N]
+//   bench_packed [--check-only] [--decode-only] [--shapes i,j,...] [--reps N]
 //
 // First it checks kernels::matmul_packed against kernels::ref::matmul_packed with exact float
 // equality (the packed kernels promise bit-identical results) on small random matrices with
@@ -151,13 +151,15 @@ double best_time(ThreadPool& pool, DType type, const std::vector<std::vector<uin
 }  // namespace
 
 int main(int argc, char** argv) {
-    bool check_only = false;
+    bool check_only = false, decode_only = false;
     int reps = 5;
     std::vector<size_t> only;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--check-only") {
             check_only = true;
+        } else if (arg == "--decode-only") {
+            decode_only = true;
         } else if (arg == "--reps" && i + 1 < argc) {
             reps = std::atoi(argv[++i]);
         } else if (arg == "--shapes" && i + 1 < argc) {
@@ -166,7 +168,7 @@ int main(int argc, char** argv) {
                 if (*s == ',') ++s;
             }
         } else {
-            std::fprintf(stderr, "usage: bench_packed [--check-only] [--shapes i,j,...] [--reps N]\n");
+            std::fprintf(stderr, "usage: bench_packed [--check-only] [--decode-only] [--shapes i,j,...] [--reps N]\n");
             return 2;
         }
     }
@@ -199,8 +201,10 @@ int main(int argc, char** argv) {
             for (int i = 0; i < 2; ++i) {
                 const int decode_reps = int(std::max<size_t>(reps * 20, 2 * copies.size()));
                 gbs[i] = double(bytes) / best_time(pools[i], type, copies, rows, cols, acts, 1, y, decode_reps) / 1e9;
-                gops[i] = 2.0 * double(rows) * double(cols) * kPrefill /
-                          best_time(pools[i], type, one, rows, cols, acts, kPrefill, y, prefill_reps) / 1e9;
+                gops[i] = decode_only ? 0.0
+                                      : 2.0 * double(rows) * double(cols) * kPrefill /
+                                            best_time(pools[i], type, one, rows, cols, acts, kPrefill, y, prefill_reps) /
+                                            1e9;
             }
             char label[32];
             std::snprintf(label, sizeof label, "%zux%zu", rows, cols);
