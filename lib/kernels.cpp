@@ -11,6 +11,7 @@
 
 #include "cpu.hpp"
 #include "kernels.hpp"
+#include "kernels_avx2.hpp"
 #include "kernels_avx512.hpp"
 #include "kernels_k.hpp"
 #include "packed_quant.hpp"
@@ -21,12 +22,15 @@ namespace cwm::kernels {
 namespace {
 
 bool has_avx512() { return cpu_has_avx512(); }
+bool has_avx2() { return cpu_has_avx2(); }
 
 const uint8_t* row_ptr(const WeightMatrix& w, size_t r) {
     return static_cast<const uint8_t*>(w.data) + r * row_bytes(w.type, w.cols);
 }
 
 float dot_row(DType type, const void* row, const float* x, size_t n) {
+    const bool float_row = type == DType::f32 || type == DType::f16 || type == DType::bf16;
+    if (!has_avx512() && has_avx2() && float_row) return avx2::dot_row(type, row, x, n);
     if (!has_avx512()) return ref::dot_row(type, row, x, n);
     if (type == DType::q8_0) return avx512::dot_row_q8_0(row, x, n);
     if (type == DType::q4_0) return avx512::dot_row_q4_0(row, x, n);
@@ -133,16 +137,18 @@ void row_to_f32(DType type, const void* row, size_t n, float* out) {
     const auto* half = static_cast<const uint16_t*>(row);
     if (has_avx512() && type == DType::f16) return avx512::f16_to_f32_row(half, n, out);
     if (has_avx512() && type == DType::bf16) return avx512::bf16_to_f32_row(half, n, out);
+    if (has_avx2() && type == DType::f16) return avx2::f16_to_f32_row(half, n, out);
+    if (has_avx2() && type == DType::bf16) return avx2::bf16_to_f32_row(half, n, out);
     ref::row_to_f32(type, row, n, out);
 }
 
 void round_to_f16(const float* x, size_t n, float* out) {
-    if (!has_avx512()) return ref::round_to_f16(x, n, out);
+    if (!has_avx512() && !has_avx2()) return ref::round_to_f16(x, n, out);
     uint16_t halves[256];
     for (size_t i = 0; i < n; i += 256) {
         const size_t len = std::min<size_t>(256, n - i);
-        avx512::f32_to_f16_row(x + i, len, halves);
-        avx512::f16_to_f32_row(halves, len, out + i);
+        f32_to_f16_row(x + i, len, halves);
+        f16_to_f32_row(halves, len, out + i);
     }
 }
 
@@ -154,20 +160,24 @@ void silu_mul(float* gate, const float* up, size_t n) { ref::silu_mul(gate, up, 
 
 void f32_to_f16_row(const float* x, size_t n, uint16_t* out) {
     if (has_avx512()) return avx512::f32_to_f16_row(x, n, out);
+    if (has_avx2()) return avx2::f32_to_f16_row(x, n, out);
     for (size_t i = 0; i < n; ++i) out[i] = f32_to_f16(x[i]);
 }
 
 void f16_to_f32_row(const uint16_t* x, size_t n, float* out) {
     if (has_avx512()) return avx512::f16_to_f32_row(x, n, out);
+    if (has_avx2()) return avx2::f16_to_f32_row(x, n, out);
     for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(x[i]);
 }
 
 float dot_f32_f16(const float* q, const uint16_t* k, size_t n) {
-    return has_avx512() ? avx512::dot_f32_f16(q, k, n) : ref::dot_f32_f16(q, k, n);
+    if (has_avx512()) return avx512::dot_f32_f16(q, k, n);
+    return has_avx2() ? avx2::dot_row(DType::f16, k, q, n) : ref::dot_f32_f16(q, k, n);
 }
 
 void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
     if (has_avx512()) return avx512::axpy_f16(a, v, n, out);
+    if (has_avx2()) return avx2::axpy_f16(a, v, n, out);
     ref::axpy_f16(a, v, n, out);
 }
 
