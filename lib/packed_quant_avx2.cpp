@@ -1,8 +1,8 @@
 // AVX2 bodies of the packed int8 products (layout in packed_quant.hpp), for CPUs without
 // AVX-512 VNNI. AVX2 has no vpdpbusd: vpmaddubsw (u8 x s8 -> saturated pairwise s16 sums) and
-// vpmaddwd (pairs of s16 -> s32) do its work, and vpmaddubsw runs on only two of Zen 3's four
-// vector pipes, so everything is arranged to issue as few of them (and of vpmaddwd, which
-// shares those pipes) as possible per product:
+// vpmaddwd (pairs of s16 -> s32) do its work. Prefill is bound by these integer multiplies
+// (Q4_0, which needs half as many, runs ~1.7x faster than Q8_0), so everything is arranged to
+// issue as few of them per product as possible:
 //
 // - A micro-tile is a whole 16-row group x T <= 3 tokens. Each 64-byte chunk of a group block
 //   is rows 0..7 then rows 8..15, so the two 32-byte halves give two registers of 8 rows'
@@ -12,11 +12,12 @@
 //   plus weights and a broadcast, fit the 16 ymm registers.
 // - Q4_0 nibbles are unsigned (0..15), so vpmaddubsw(nibbles, a) is exact: a 16-bit lane is
 //   at most 2 * 15 * 127 = 3810, and all 8 products of a block (4 chunks x low/high nibbles)
-//   sum to at most 8 * 3810 = 30480 < 32767 in int16. One vpmaddwd per block then widens;
-//   the +8 offset comes off as 8 * sum(a) per (token, block), in int32.
+//   sum to at most 8 * 3810 = 30480 < 32767 in int16. One widening per block (widen())
+//   follows; the +8 offset comes off as 8 * sum(a) per (token, block), in int32.
 // - Q8_0 weights are signed: vpmaddubsw(|w|, sign(a, w)) (|w| <= 128, |a| <= 127, so a pair is
 //   at most 32512 and never saturates), but two such pairs can overflow int16, so each chunk
-//   needs its own vpmaddwd.
+//   needs its own vpmaddwd. (Splitting the stored q + 128 into nibbles, to sum in int16 as
+//   for Q4_0, needs twice the vpmaddubsw and measured ~25% slower.)
 // - Prefill: the groups of one call are swept in panels of about kPanelBytes (kept in L2)
 //   while a 3-token tile (in L1) runs over every group of the panel.
 //
@@ -26,7 +27,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <cstdlib>
 
 #include "packed_quant.hpp"
 #include "packed_quant_simd.hpp"
@@ -37,7 +37,7 @@ namespace cwm::kernels::avx2 {
 namespace {
 
 constexpr size_t kBlock = quant::kBlock;
-constexpr size_t kPanelBytes = 256 << 10;   // packed weights one token tile sweeps (L2)
+constexpr size_t kPanelBytes = 256 << 10;  // packed weights one token tile sweeps (L2)
 
 // GCC reassociates the int16/int32 accumulation chains into trees of temporaries that need
 // far more than 16 registers and spill; pinning each partial sum to a register after every
@@ -57,11 +57,19 @@ inline __m256 row_scales(const uint8_t* blk, int half) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * half)));
 }
 
-inline __m256i widen(__m256i p, __m256i ones) {
-    static const bool shiftw = getenv("SHIFTW");
-    if (shiftw)
-        return _mm256_add_epi32(_mm256_srai_epi32(p, 16), _mm256_srai_epi32(_mm256_slli_epi32(p, 16), 16));
-    return _mm256_madd_epi16(p, ones);
+// Sums each pair of int16 lanes into an int32 lane, like vpmaddwd with ones, but with shifts:
+// those run on pipes the multiplies leave idle (measured ~5-10% faster Q4_0 prefill). Q8_0
+// widens once per chunk, so there the extra ALU work costs more than it saves (measured).
+inline __m256i widen(__m256i p) {
+    return _mm256_add_epi32(_mm256_srai_epi32(p, 16), _mm256_srai_epi32(_mm256_slli_epi32(p, 16), 16));
+}
+
+// Decode (one token) is memory-bound: the hardware prefetcher alone left Q4_0 at ~7-9 GB/s on
+// one core; asking for the lines kPrefetchBytes ahead reached ~10-12 GB/s.
+constexpr size_t kPrefetchBytes = 1024;
+inline void prefetch_block(const uint8_t* blk, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchBytes + o), _MM_HINT_T0);
 }
 
 // Tokens' activation rows of one tile.
@@ -77,15 +85,12 @@ template <int T>
 [[gnu::noinline]] void tile_q4(const uint8_t* group, size_t nb, const Acts<T>& a, float* y, size_t ldy) {
     constexpr size_t kBlockBytes = kGroupRows * sizeof(quant::BlockQ4_0);
     const __m256i low = _mm256_set1_epi8(0x0f);
-    const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc0[T], acc1[T];
     for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
     for (size_t b = 0; b < nb; ++b) {
         const uint8_t* blk = group + b * kBlockBytes;
         const uint8_t* qs = blk + kGroupRows * sizeof(uint16_t);
-        static const long pf = getenv("PF") ? atol(getenv("PF")) : 0;
-        if (T == 1 && pf)
-            for (size_t o = 0; o < kBlockBytes; o += 64) _mm_prefetch((const char*)blk + pf + o, _MM_HINT_T0);
+        if constexpr (T == 1) prefetch_block(blk, kBlockBytes);
         __m256i p0[T], p1[T];  // int16 sums of rows 0..7 / 8..15
 #pragma GCC unroll 4
         for (int c = 0; c < 4; ++c) {
@@ -114,8 +119,8 @@ template <int T>
         const __m256 dw0 = row_scales(blk, 0), dw1 = row_scales(blk, 1);
         for (int t = 0; t < T; ++t) {
             const __m256i offset = _mm256_set1_epi32(8 * a.sum[t][b]);
-            const __m256i i0 = _mm256_sub_epi32(widen(p0[t], ones), offset);
-            const __m256i i1 = _mm256_sub_epi32(widen(p1[t], ones), offset);
+            const __m256i i0 = _mm256_sub_epi32(widen(p0[t]), offset);
+            const __m256i i1 = _mm256_sub_epi32(widen(p1[t]), offset);
             const __m256 da = _mm256_set1_ps(a.d[t][b]);
             acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(dw0, da), acc0[t]);
             acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(dw1, da), acc1[t]);
@@ -130,54 +135,6 @@ template <int T>
 template <int T>
 [[gnu::noinline]] void tile_q8(const uint8_t* group, size_t nb, const Acts<T>& a, float* y, size_t ldy) {
     constexpr size_t kBlockBytes = kGroupRows * sizeof(quant::BlockQ8_0);
-    const __m256i low = _mm256_set1_epi8(0x0f);
-    const __m256i ones = _mm256_set1_epi16(1), sixteens = _mm256_set1_epi16(16);
-    __m256 acc0[T], acc1[T];
-    for (int t = 0; t < T; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-    for (size_t b = 0; b < nb; ++b) {
-        const uint8_t* blk = group + b * kBlockBytes;
-        const uint8_t* qs = blk + kGroupRows * sizeof(uint16_t);
-        // int16 sums of low / high nibbles of the stored (q + 128) bytes, rows 0..7 / 8..15.
-        __m256i l0[T], l1[T], h0[T], h1[T];
-#pragma GCC unroll 8
-        for (int c = 0; c < 8; ++c) {
-            for (int h = 0; h < 2; ++h) {
-                const __m256i raw = load(qs + 64 * c + 32 * h);
-                const __m256i wl = _mm256_and_si256(raw, low);
-                const __m256i wh = _mm256_and_si256(_mm256_srli_epi16(raw, 4), low);
-                for (int t = 0; t < T; ++t) {
-                    const __m256i x = broadcast4(a.q[t] + b * kBlock + 4 * c);
-                    const __m256i ml = _mm256_maddubs_epi16(wl, x), mh = _mm256_maddubs_epi16(wh, x);
-                    __m256i& pl = h == 0 ? l0[t] : l1[t];
-                    __m256i& ph = h == 0 ? h0[t] : h1[t];
-                    pl = c == 0 ? ml : _mm256_add_epi16(pl, ml);
-                    ph = c == 0 ? mh : _mm256_add_epi16(ph, mh);
-                    CWM_PIN(pl);
-                    CWM_PIN(ph);
-                }
-            }
-        }
-        const __m256 dw0 = row_scales(blk, 0), dw1 = row_scales(blk, 1);
-        for (int t = 0; t < T; ++t) {
-            const __m256i offset = _mm256_set1_epi32(128 * a.sum[t][b]);
-            const __m256i i0 = _mm256_sub_epi32(
-                _mm256_add_epi32(_mm256_madd_epi16(h0[t], sixteens), _mm256_madd_epi16(l0[t], ones)), offset);
-            const __m256i i1 = _mm256_sub_epi32(
-                _mm256_add_epi32(_mm256_madd_epi16(h1[t], sixteens), _mm256_madd_epi16(l1[t], ones)), offset);
-            const __m256 da = _mm256_set1_ps(a.d[t][b]);
-            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(dw0, da), acc0[t]);
-            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(dw1, da), acc1[t]);
-        }
-    }
-    for (int t = 0; t < T; ++t) {
-        _mm256_storeu_ps(y + t * ldy, acc0[t]);
-        _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
-    }
-}
-
-template <int T>
-[[gnu::noinline]] void tile_q8s(const uint8_t* group, size_t nb, const Acts<T>& a, float* y, size_t ldy) {
-    constexpr size_t kBlockBytes = kGroupRows * sizeof(quant::BlockQ8_0);
     const __m256i flip = _mm256_set1_epi8(char(0x80));
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc0[T], acc1[T];
@@ -185,9 +142,7 @@ template <int T>
     for (size_t b = 0; b < nb; ++b) {
         const uint8_t* blk = group + b * kBlockBytes;
         const uint8_t* qs = blk + kGroupRows * sizeof(uint16_t);
-        static const long pf = getenv("PF") ? atol(getenv("PF")) : 0;
-        if (T == 1 && pf)
-            for (size_t o = 0; o < kBlockBytes; o += 64) _mm_prefetch((const char*)blk + pf + o, _MM_HINT_T0);
+        if constexpr (T == 1) prefetch_block(blk, kBlockBytes);
         __m256i p0[T], p1[T];  // int32 sums of rows 0..7 / 8..15
 #pragma GCC unroll 8
         for (int c = 0; c < 8; ++c) {
@@ -227,8 +182,6 @@ void tile(const uint8_t* group, size_t nb, const uint8_t* acts, size_t act_size,
     }
     if constexpr (Q4)
         tile_q4<T>(group, nb, a, y, ldy);
-    else if (getenv("Q8S"))
-        tile_q8s<T>(group, nb, a, y, ldy);
     else
         tile_q8<T>(group, nb, a, y, ldy);
 }
@@ -239,7 +192,7 @@ void groups_all_tokens(const uint8_t* packed, size_t cols, const uint8_t* acts, 
     const size_t nb = cols / kBlock, act_size = activation_row_bytes(cols);
     const size_t group_size = nb * kGroupRows * (Q4 ? sizeof(quant::BlockQ4_0) : sizeof(quant::BlockQ8_0));
     const size_t panel_groups = std::max<size_t>(1, kPanelBytes / group_size);
-    const size_t kTile = Q4 || getenv("Q8S") || getenv("NIB3") ? 3 : 2;
+    constexpr size_t kTile = 3;  // tokens per micro-tile (register budget above)
     for (size_t g0 = group_begin; g0 < group_end; g0 += panel_groups) {
         const size_t g1 = std::min(group_end, g0 + panel_groups);
         for (size_t t0 = 0; t0 < n_tokens; t0 += kTile) {
