@@ -80,6 +80,26 @@ struct Acts {
     const int32_t* sum[T];
 };
 
+// The reference's per-block float step for both 8-row halves: acc += float(isum) * (d_w * d_a).
+template <int T>
+inline void accumulate_block(const uint8_t* blk, const Acts<T>& a, size_t b, const __m256i* isum0,
+                             const __m256i* isum1, __m256* acc0, __m256* acc1) {
+    const __m256 dw0 = row_scales(blk, 0), dw1 = row_scales(blk, 1);
+    for (int t = 0; t < T; ++t) {
+        const __m256 da = _mm256_set1_ps(a.d[t][b]);
+        acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum0[t]), _mm256_mul_ps(dw0, da), acc0[t]);
+        acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum1[t]), _mm256_mul_ps(dw1, da), acc1[t]);
+    }
+}
+
+template <int T>
+inline void store_tile(const __m256* acc0, const __m256* acc1, float* y, size_t ldy) {
+    for (int t = 0; t < T; ++t) {
+        _mm256_storeu_ps(y + t * ldy, acc0[t]);
+        _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
+    }
+}
+
 // One 16-row group times T tokens over all nb blocks; y[t * ldy + i] for row i of the group.
 template <int T>
 [[gnu::noinline]] void tile_q4(const uint8_t* group, size_t nb, const Acts<T>& a, float* y, size_t ldy) {
@@ -116,20 +136,14 @@ template <int T>
                 CWM_PIN(p1[t]);
             }
         }
-        const __m256 dw0 = row_scales(blk, 0), dw1 = row_scales(blk, 1);
         for (int t = 0; t < T; ++t) {
             const __m256i offset = _mm256_set1_epi32(8 * a.sum[t][b]);
-            const __m256i i0 = _mm256_sub_epi32(widen(p0[t]), offset);
-            const __m256i i1 = _mm256_sub_epi32(widen(p1[t]), offset);
-            const __m256 da = _mm256_set1_ps(a.d[t][b]);
-            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(dw0, da), acc0[t]);
-            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(dw1, da), acc1[t]);
+            p0[t] = _mm256_sub_epi32(widen(p0[t]), offset);
+            p1[t] = _mm256_sub_epi32(widen(p1[t]), offset);
         }
+        accumulate_block<T>(blk, a, b, p0, p1, acc0, acc1);
     }
-    for (int t = 0; t < T; ++t) {
-        _mm256_storeu_ps(y + t * ldy, acc0[t]);
-        _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
-    }
+    store_tile<T>(acc0, acc1, y, ldy);
 }
 
 template <int T>
@@ -158,17 +172,9 @@ template <int T>
                 }
             }
         }
-        const __m256 dw0 = row_scales(blk, 0), dw1 = row_scales(blk, 1);
-        for (int t = 0; t < T; ++t) {
-            const __m256 da = _mm256_set1_ps(a.d[t][b]);
-            acc0[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0[t]), _mm256_mul_ps(dw0, da), acc0[t]);
-            acc1[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1[t]), _mm256_mul_ps(dw1, da), acc1[t]);
-        }
+        accumulate_block<T>(blk, a, b, p0, p1, acc0, acc1);
     }
-    for (int t = 0; t < T; ++t) {
-        _mm256_storeu_ps(y + t * ldy, acc0[t]);
-        _mm256_storeu_ps(y + t * ldy + 8, acc1[t]);
-    }
+    store_tile<T>(acc0, acc1, y, ldy);
 }
 
 template <bool Q4, int T>

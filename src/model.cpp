@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <unordered_map>
 
 #include "error.hpp"
 #include "packed_quant.hpp"
@@ -73,6 +74,8 @@ std::vector<kernels::WeightMatrix*> Model::matrices() {
 // The token embedding stays in the file's layout: it is read a row at a time, never multiplied.
 void Model::repack_weights() {
     ThreadPool pool(ThreadPool::default_threads());
+    std::unordered_map<const void*, const TensorView*> source;  // whose pages to release
+    for (const TensorView& t : file_->tensors()) source.emplace(t.data, &t);
     for (kernels::WeightMatrix* m : matrices()) {
         if (!kernels::is_packable(m->type)) continue;
         const size_t bytes = kernels::row_bytes(m->type, m->cols) * m->rows;
@@ -83,8 +86,7 @@ void Model::repack_weights() {
             kernels::pack_groups(m->type, m->data, m->rows, m->cols, buffer.get(), std::min(begin, groups),
                                  std::min(end, groups));
         });
-        for (const TensorView& t : file_->tensors())
-            if (t.data == m->data) file_->release(t);
+        file_->release(*source.at(m->data));
         m->data = buffer.get();
         m->packed = true;
         packed_.push_back(std::move(buffer));
