@@ -14,7 +14,13 @@ uint64_t sum_words(const uint64_t* p, size_t n) {
         for (int k = 0; k < 8; ++k) acc[k] = _mm512_add_epi64(acc[k], _mm512_load_si512(p + i + 8 * k));
     for (; i + 8 <= n; i += 8) acc[0] = _mm512_add_epi64(acc[0], _mm512_load_si512(p + i));
     for (int k = 1; k < 8; ++k) acc[0] = _mm512_add_epi64(acc[0], acc[k]);
-    return uint64_t(_mm512_reduce_add_epi64(acc[0]));
+    // Summed as unsigned lanes: the sum wraps by design, and _mm512_reduce_add_epi64 adds
+    // signed 64-bit values (undefined on overflow).
+    alignas(64) uint64_t lanes[8];
+    _mm512_store_si512(lanes, acc[0]);
+    uint64_t total = 0;
+    for (uint64_t lane : lanes) total += lane;
+    return total;
 }
 
 }  // namespace cwm::membw::avx512
