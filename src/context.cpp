@@ -76,7 +76,8 @@ void Context::forward(std::span<const Token> tokens, size_t n_logits, float* log
     n_past_ += n;
     if (n_logits == 0) return;
     normalize(m.output_norm(), uint32_t(n - n_logits), n);
-    kernels::matmul(m.output(), norm_.data(), n_logits, logits, pool_);
+    input_.reset(norm_.data(), n_logits, c.n_embd);
+    kernels::matmul(m.output(), input_, logits, pool_);
 }
 
 void Context::normalize(const std::vector<float>& weight, uint32_t first, uint32_t end) {
@@ -90,9 +91,10 @@ void Context::attention_block(uint32_t layer, uint32_t n) {
     const ModelConfig& c = model_->config();
     const LayerWeights& w = model_->layers()[layer];
     normalize(w.attn_norm, 0, n);
-    kernels::matmul(w.wq, norm_.data(), n, q_.data(), pool_);
-    kernels::matmul(w.wk, norm_.data(), n, k_.data(), pool_);
-    kernels::matmul(w.wv, norm_.data(), n, v_.data(), pool_);
+    input_.reset(norm_.data(), n, c.n_embd);
+    kernels::matmul(w.wq, input_, q_.data(), pool_);
+    kernels::matmul(w.wk, input_, k_.data(), pool_);
+    kernels::matmul(w.wv, input_, v_.data(), pool_);
     apply_rope(q_.data(), n, c.n_head);
     apply_rope(k_.data(), n, c.n_head_kv);
     const size_t kv_dim = cache_.row_size();
@@ -111,7 +113,8 @@ void Context::attention_block(uint32_t layer, uint32_t n) {
         std::copy_n(k16_.data() + size_t(t) * kv_dim, kv_dim, cache_.key(layer, pos0_ + t));
         std::copy_n(v16_.data() + size_t(t) * kv_dim, kv_dim, cache_.value(layer, pos0_ + t));
     }
-    kernels::matmul(w.wo, attn_.data(), n, norm_.data(), pool_);
+    input_.reset(attn_.data(), n, size_t(c.n_head) * c.head_dim);
+    kernels::matmul(w.wo, input_, norm_.data(), pool_);
     for (size_t i = 0; i < size_t(n) * c.n_embd; ++i) x_[i] += norm_[i];
 }
 
@@ -119,10 +122,12 @@ void Context::ffn_block(uint32_t layer, uint32_t n) {
     const ModelConfig& c = model_->config();
     const LayerWeights& w = model_->layers()[layer];
     normalize(w.ffn_norm, 0, n);
-    kernels::matmul(w.w_gate, norm_.data(), n, gate_.data(), pool_);
-    kernels::matmul(w.w_up, norm_.data(), n, up_.data(), pool_);
+    input_.reset(norm_.data(), n, c.n_embd);
+    kernels::matmul(w.w_gate, input_, gate_.data(), pool_);
+    kernels::matmul(w.w_up, input_, up_.data(), pool_);
     kernels::silu_mul(gate_.data(), up_.data(), size_t(n) * c.n_ff);
-    kernels::matmul(w.w_down, gate_.data(), n, norm_.data(), pool_);
+    input_.reset(gate_.data(), n, c.n_ff);
+    kernels::matmul(w.w_down, input_, norm_.data(), pool_);
     for (size_t i = 0; i < size_t(n) * c.n_embd; ++i) x_[i] += norm_[i];
 }
 

@@ -58,6 +58,7 @@ private:
     // Scratch sized for n_batch tokens.
     std::vector<float> x_, norm_, q_, k_, v_, attn_, gate_, up_;
     std::vector<uint16_t> k16_, v16_;
+    kernels::MatmulInput input_;  // the input of the products being run, with its quantized forms
     std::vector<float> rope_cos_, rope_sin_;
     std::vector<std::vector<float>> scores_;
     std::vector<float> logits_;
