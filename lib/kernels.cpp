@@ -216,15 +216,4 @@ void f16_to_f32_row(const uint16_t* x, size_t n, float* out) {
     for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(x[i]);
 }
 
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n) {
-    if (has_avx512()) return avx512::dot_f32_f16(q, k, n);
-    return has_avx2() ? avx2::dot_row(DType::f16, k, q, n) : ref::dot_f32_f16(q, k, n);
-}
-
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
-    if (has_avx512()) return avx512::axpy_f16(a, v, n, out);
-    if (has_avx2()) return avx2::axpy_f16(a, v, n, out);
-    ref::axpy_f16(a, v, n, out);
-}
-
 }  // namespace cwm::kernels

@@ -82,11 +82,6 @@ void silu_mul(float* gate, const float* up, size_t n);
 void f32_to_f16_row(const float* x, size_t n, uint16_t* out);
 void f16_to_f32_row(const uint16_t* x, size_t n, float* out);
 
-// sum_i q[i] * f16(k[i])
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
-// out[i] += a * f16(v[i])
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
-
 // out[i] = f32(f16(x[i])): round-to-nearest-even through IEEE half.
 void round_to_f16(const float* x, size_t n, float* out);
 
@@ -100,8 +95,6 @@ float dot_row(DType type, const void* row, const float* x, size_t n);
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y);
 void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out);
 void silu_mul(float* gate, const float* up, size_t n);
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 }  // namespace ref
 
 }  // namespace cwm::kernels

@@ -72,17 +72,6 @@ float dot_row_q4_0(const void* row, const float* x, size_t n) {
     return _mm512_reduce_add_ps(acc);
 }
 
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n) { return dot_row(DType::f16, k, q, n); }
-
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
-    const __m512 va = _mm512_set1_ps(a);
-    for (size_t i = 0; i < n; i += 16) {
-        const __mmask16 m = tail_mask(n - i);
-        const __m512 acc = _mm512_maskz_loadu_ps(m, out + i);
-        _mm512_mask_storeu_ps(out + i, m, _mm512_fmadd_ps(va, load16(DType::f16, v, i, m), acc));
-    }
-}
-
 void f16_to_f32_row(const uint16_t* x, size_t n, float* out) {
     for (size_t i = 0; i < n; i += 16) {
         const __mmask16 m = tail_mask(n - i);

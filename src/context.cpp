@@ -105,7 +105,7 @@ void Context::attention_block(uint32_t layer, uint32_t n) {
     const AttentionBatch batch{q_.data(), k16_.data(), v16_.data(), cache_.key(layer, 0), cache_.value(layer, 0),
                                cache_.capacity(layer), n, pos0_, c.n_head, c.n_head_kv, c.head_dim,
                                local ? c.window : 0};
-    attention(batch, attn_.data(), scores_, pool_);
+    attention(batch, attn_.data(), attention_scratch_, pool_);
 
     // Only the last `capacity` positions of the batch can still be needed later.
     const uint32_t keep = std::min(n, cache_.capacity(layer));

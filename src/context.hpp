@@ -60,7 +60,7 @@ private:
     std::vector<uint16_t> k16_, v16_;
     kernels::MatmulInput input_;  // the input of the products being run, with its quantized forms
     std::vector<float> rope_cos_, rope_sin_;
-    std::vector<std::vector<float>> scores_;
+    std::vector<AttentionScratch> attention_scratch_;
     std::vector<float> logits_;
 };
 
