@@ -73,10 +73,18 @@ void matmul_gemm(const WeightMatrix& w, MatmulInput& in, const float* x, float* 
     }
 }
 
+// Chunks of work per thread when the threads share work out dynamically: enough that a thread
+// held up (the machine may be shared) leaves little for the others to wait for, few enough
+// that each chunk still reuses the activations it streams through the cache.
+constexpr size_t kChunksPerThread = 4;
+
+size_t grain(size_t n, const ThreadPool& pool) { return n / (kChunksPerThread * size_t(pool.n_threads())) + 1; }
+
 // Each thread takes whole 16-row groups.
 void matmul_packed(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
     const uint8_t* acts = in.q8_0_rows(pool);
-    pool.parallel_for(work_unit_count(w.rows), [&](size_t begin, size_t end, int) {
+    const size_t units = work_unit_count(w.rows);
+    pool.parallel_for_dynamic(units, grain(units, pool), [&](size_t begin, size_t end, int) {
         kernels::matmul_packed(w.type, w.data, w.rows, w.cols, acts, in.n_tokens(), y, w.rows, begin, end);
     });
 }
@@ -98,7 +106,7 @@ void matmul_k_quant(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool
     const uint8_t* acts = in.q8_k_rows(pool);
     const size_t act_size = q8_k_row_bytes(w.cols);
     const KDot dot = k_quant_dot(w.type);
-    pool.parallel_for(w.rows, [&](size_t begin, size_t end, int) {
+    pool.parallel_for_dynamic(w.rows, grain(w.rows, pool), [&](size_t begin, size_t end, int) {
         for (size_t r = begin; r < end; ++r)
             for (size_t t = 0; t < in.n_tokens(); ++t)
                 y[t * w.rows + r] = dot(row_ptr(w, r), acts + t * act_size, w.cols);

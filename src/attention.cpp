@@ -51,11 +51,11 @@ struct Tiling {
     }
     size_t n_jobs(const AttentionBatch& b) const { return size_t(token_tiles) * b.n_head_kv * head_chunks; }
 
-    // Causal attention makes later tokens costlier, and the pool hands each thread a contiguous
-    // range of jobs: ordering token tiles 0, last, 1, last - 1, ... evens out the ranges.
+    // Causal attention makes later tokens costlier, and threads take jobs in order as they
+    // finish: the last token tiles come first so that the cheap ones even out the end.
     Tile tile(const AttentionBatch& b, size_t job) const {
         const size_t per_tile = size_t(b.n_head_kv) * head_chunks, slot = job / per_tile, rest = job % per_tile;
-        const uint32_t tile = uint32_t(slot % 2 == 0 ? slot / 2 : token_tiles - 1 - slot / 2);
+        const uint32_t tile = uint32_t(token_tiles - 1 - slot);
         const uint32_t kv_head = uint32_t(rest / head_chunks), chunk = uint32_t(rest % head_chunks);
         const uint32_t group = b.n_head / b.n_head_kv, head0 = kv_head * group + chunk * heads_per_tile;
         const uint32_t token0 = tile * tokens_per_tile;
@@ -113,7 +113,8 @@ void attend_tile(const AttentionBatch& b, const Tile& tile, float* out, Attentio
 void attention(const AttentionBatch& b, float* out, std::vector<AttentionScratch>& scratch, ThreadPool& pool) {
     scratch.resize(size_t(pool.n_threads()));
     const Tiling tiling(b);
-    pool.parallel_for(tiling.n_jobs(b), [&](size_t begin, size_t end, int thread) {
+    constexpr size_t kGrain = 4;  // jobs per chunk: a tile's job is tens of microseconds or more
+    pool.parallel_for_dynamic(tiling.n_jobs(b), kGrain, [&](size_t begin, size_t end, int thread) {
         for (size_t job = begin; job < end; ++job) attend_tile(b, tiling.tile(b, job), out, scratch[size_t(thread)]);
     });
 }

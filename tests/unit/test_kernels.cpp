@@ -2,6 +2,7 @@
 // (tails shorter than a vector, both the row-streaming and the sgemm product paths).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -94,11 +95,18 @@ TEST_CASE("thread pool covers every index exactly once") {
     for (int threads : {1, 2, 5}) {
         ThreadPool pool(threads);
         for (size_t n : {0u, 1u, 4u, 1000u}) {
-            std::vector<int> hits(n, 0);
+            std::vector<int> hits(n, 0), dynamic_hits(n, 0);
             pool.parallel_for(n, [&](size_t b, size_t e, int) {
                 for (size_t i = b; i < e; ++i) ++hits[i];
             });
             for (int h : hits) CHECK(h == 1);
+            for (size_t grain : {1u, 7u}) {
+                std::fill(dynamic_hits.begin(), dynamic_hits.end(), 0);
+                pool.parallel_for_dynamic(n, grain, [&](size_t b, size_t e, int) {
+                    for (size_t i = b; i < e; ++i) dynamic_hits[i] += e - b <= grain || threads == 1 ? 1 : 100;
+                });
+                for (int h : dynamic_hits) CHECK(h == 1);
+            }
         }
     }
 }
