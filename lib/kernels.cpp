@@ -210,7 +210,10 @@ void rms_norm(const float* x, const float* weight, size_t n, float eps, float* o
     ref::rms_norm(x, weight, n, eps, out);
 }
 
-void silu_mul(float* gate, const float* up, size_t n) { ref::silu_mul(gate, up, n); }
+void silu_mul(float* gate, const float* up, size_t n) {
+    if (has_avx512()) return avx512::silu_mul(gate, up, n);
+    ref::silu_mul(gate, up, n);
+}
 
 void f32_to_f16_row(const float* x, size_t n, uint16_t* out) {
     if (has_avx512()) return avx512::f32_to_f16_row(x, n, out);

@@ -75,7 +75,7 @@ void row_to_f32(DType type, const void* row, size_t n, float* out);
 // out = x / sqrt(mean(x^2) + eps) * weight
 void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out);
 
-// gate[i] = silu(gate[i]) * up[i]
+// gate[i] = silu(gate[i]) * up[i]. The fast version's e^x is a polynomial within 2 ulp.
 void silu_mul(float* gate, const float* up, size_t n);
 
 // Rounds `n` floats to IEEE half (storage for the KV cache) and back.

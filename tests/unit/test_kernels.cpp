@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -76,6 +77,25 @@ TEST_CASE("the row-streaming product gives identical results for any thread coun
     kernels::matmul(w, x.data(), 2, one.data(), p1);
     kernels::matmul(w, x.data(), 2, three.data(), p3);
     CHECK(one == three);
+}
+
+// The fast e^x is within 2 ulp; the division and the product round once more each.
+TEST_CASE("silu_mul is within 3e-7 (relative) of the scalar reference") {
+    auto gate = random_floats(1000, 4, 8.0f);
+    for (float x : {0.0f, -0.0f, 1e-30f, -87.5f, -104.5f, -200.0f, 88.0f, 89.5f, 300.0f, -INFINITY, INFINITY})
+        gate.push_back(x);
+    for (int i = -1000; i <= 1000; ++i) gate.push_back(float(i) * 0.1f);
+    const auto up = random_floats(gate.size(), 5);
+    std::vector<float> fast = gate, ref = gate;
+    kernels::silu_mul(fast.data(), up.data(), fast.size());
+    kernels::ref::silu_mul(ref.data(), up.data(), ref.size());
+    for (size_t i = 0; i < gate.size(); ++i) {
+        CAPTURE(gate[i]);
+        if (std::isnan(ref[i]) || std::isinf(ref[i]))
+            CHECK(std::memcmp(&fast[i], &ref[i], sizeof(float)) == 0);
+        else
+            CHECK(std::fabs(fast[i] - ref[i]) <= 3e-7 * std::fabs(ref[i]) + 1e-37);
+    }
 }
 
 TEST_CASE("f16 row conversion rounds exactly like the scalar conversion") {
