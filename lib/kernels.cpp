@@ -122,7 +122,7 @@ T* grow(std::vector<T>& buffer, size_t n) {
 // Fills `row_size` elements per token of `out` with convert(x_t, out_t), tokens split across threads.
 template <class T, class Convert>
 void convert_rows(const MatmulInput& in, T* out, size_t row_size, ThreadPool& pool, Convert convert) {
-    pool.parallel_for(in.n_tokens(), [&](size_t begin, size_t end, int) {
+    pool.parallel_for_dynamic(in.n_tokens(), grain(in.n_tokens(), pool), [&](size_t begin, size_t end, int) {
         for (size_t t = begin; t < end; ++t) convert(in.x() + t * in.cols(), out + t * row_size);
     });
 }

@@ -82,7 +82,9 @@ void Context::forward(std::span<const Token> tokens, size_t n_logits, float* log
 
 template <class Fn>
 void Context::for_each_token(uint32_t n, Fn fn) {
-    pool_.parallel_for(n, [&](size_t begin, size_t end, int) {
+    // A few chunks per thread, so that a thread held up by another process is not waited for.
+    const size_t grain = n / (4 * size_t(pool_.n_threads())) + 1;
+    pool_.parallel_for_dynamic(n, grain, [&](size_t begin, size_t end, int) {
         for (size_t t = begin; t < end; ++t) fn(uint32_t(t));
     });
 }
