@@ -1,4 +1,5 @@
 // Dispatch and scalar references of the attention tile kernels.
+#include <algorithm>
 #include <cmath>
 
 #include "attention_kernels.hpp"
@@ -29,7 +30,27 @@ void tile_weighted_values(const float* w, size_t n_q, const uint16_t* const* val
     ref::tile_weighted_values(w, n_q, values, n_keys, dim, out);
 }
 
+void tile_softmax(float* s, size_t n_q, size_t n_keys, const uint32_t* lo, const uint32_t* hi, float scale) {
+    if (cpu_has_avx512()) return avx512::tile_softmax(s, n_q, n_keys, lo, hi, scale);
+    ref::tile_softmax(s, n_q, n_keys, lo, hi, scale);
+}
+
 namespace ref {
+
+void tile_softmax(float* s, size_t n_q, size_t n_keys, const uint32_t* lo, const uint32_t* hi, float scale) {
+    constexpr size_t L = kTileQueries;
+    for (size_t i = 0; i < n_q; ++i) {
+        float max_score = -INFINITY;
+        for (size_t j = lo[i]; j <= hi[i]; ++j) max_score = std::max(max_score, s[j * L + i] * scale);
+        double sum = 0.0;
+        for (size_t j = lo[i]; j <= hi[i]; ++j) {
+            s[j * L + i] = std::exp(s[j * L + i] * scale - max_score);
+            sum += s[j * L + i];
+        }
+        const float inv_sum = float(1.0 / sum);
+        for (size_t j = 0; j < n_keys; ++j) s[j * L + i] = (j >= lo[i] && j <= hi[i]) ? s[j * L + i] * inv_sum : 0.0f;
+    }
+}
 
 void tile_scores(const float* qt, const uint16_t* const* keys, size_t n_keys, size_t dim, float* s) {
     for (size_t j = 0; j < n_keys; ++j)

@@ -6,7 +6,8 @@
 // for key j. Every output is one chain of fused multiply-adds in a fixed order (over the head
 // dimension for scores, over the keys for weighted values, as the scalar references spell
 // out), so the AVX-512, AVX2 and scalar versions give identical bits, and a query's result does
-// not depend on which other queries share its tile: prefill equals token-by-token decode.
+// not depend on which other queries share its tile: prefill equals token-by-token decode. The
+// softmax between them works lane by lane too (its e^x differs by instruction set).
 #pragma once
 
 #include <cstddef>
@@ -27,7 +28,13 @@ void tile_scores(const float* qt, const uint16_t* const* keys, size_t n_keys, si
 void tile_weighted_values(const float* w, size_t n_q, const uint16_t* const* values, size_t n_keys, size_t dim,
                           float* const* out);
 
+// Turns the scores of each lane i < n_q over keys [lo[i], hi[i]] into softmax weights:
+// s = e^(scale * s - m) / sum, m the lane's largest scaled score, the sum taken in double; the
+// lane's other keys get 0. The AVX-512 version's e^x is a polynomial within 2 ulp (exp_avx512.hpp).
+void tile_softmax(float* s, size_t n_q, size_t n_keys, const uint32_t* lo, const uint32_t* hi, float scale);
+
 namespace ref {
+void tile_softmax(float* s, size_t n_q, size_t n_keys, const uint32_t* lo, const uint32_t* hi, float scale);
 void tile_scores(const float* qt, const uint16_t* const* keys, size_t n_keys, size_t dim, float* s);
 void tile_weighted_values(const float* w, size_t n_q, const uint16_t* const* values, size_t n_keys, size_t dim,
                           float* const* out);

@@ -64,20 +64,6 @@ struct Tiling {
     }
 };
 
-// Turns query i's scores over keys [lo, hi] of the tile into softmax weights (zero outside).
-void softmax_lane(float* s, size_t n_keys, size_t i, uint32_t lo, uint32_t hi, float scale) {
-    constexpr size_t L = kernels::kTileQueries;
-    float max_score = -INFINITY;
-    for (uint32_t j = lo; j <= hi; ++j) max_score = std::max(max_score, s[j * L + i] * scale);
-    double sum = 0.0;
-    for (uint32_t j = lo; j <= hi; ++j) {
-        s[j * L + i] = std::exp(s[j * L + i] * scale - max_score);
-        sum += s[j * L + i];
-    }
-    const float inv_sum = float(1.0 / sum);
-    for (size_t j = 0; j < n_keys; ++j) s[j * L + i] = (j >= lo && j <= hi) ? s[j * L + i] * inv_sum : 0.0f;
-}
-
 void attend_tile(const AttentionBatch& b, const Tile& tile, float* out, AttentionScratch& scratch) {
     constexpr size_t L = kernels::kTileQueries;
     const uint32_t first = visible_range(b, b.pos0 + tile.token0).first;
@@ -100,11 +86,13 @@ void attend_tile(const AttentionBatch& b, const Tile& tile, float* out, Attentio
     float* s = grow(scratch.scores, n_keys * L);
     kernels::transpose_queries(queries, n_q, b.head_dim, qt);
     kernels::tile_scores(qt, keys, n_keys, b.head_dim, s);
-    const float scale = 1.0f / std::sqrt(float(b.head_dim));
+    uint32_t lo[L], hi[L];  // each query's visible keys, as indices into the tile's
     for (size_t i = 0; i < n_q; ++i) {
         const Visible range = visible_range(b, b.pos0 + tile.token0 + uint32_t(i / tile.n_heads));
-        softmax_lane(s, n_keys, i, range.first - first, range.last - first, scale);
+        lo[i] = range.first - first;
+        hi[i] = range.last - first;
     }
+    kernels::tile_softmax(s, n_q, n_keys, lo, hi, 1.0f / std::sqrt(float(b.head_dim)));
     kernels::tile_weighted_values(s, n_q, values, n_keys, b.head_dim, outputs);
 }
 

@@ -93,3 +93,27 @@ TEST_CASE("tile scores are dot products") {
         CHECK(s[j * kTileQueries + 1] == 0.0f);  // an empty lane
     }
 }
+
+TEST_CASE("tile softmax agrees with the reference and is zero outside each lane's keys") {
+    std::mt19937 rng(9);
+    const size_t n_keys = 40;
+    for (size_t n_q : {1, 7, 16}) {
+        CAPTURE(n_q);
+        std::vector<uint32_t> lo(n_q), hi(n_q);
+        for (size_t i = 0; i < n_q; ++i) lo[i] = uint32_t(i), hi[i] = uint32_t(n_keys - 1 - i % 5);
+        const std::vector<float> s = random_floats(n_keys * kTileQueries, rng);
+        std::vector<float> fast = s, ref = s;
+        kernels::tile_softmax(fast.data(), n_q, n_keys, lo.data(), hi.data(), 3.0f);
+        kernels::ref::tile_softmax(ref.data(), n_q, n_keys, lo.data(), hi.data(), 3.0f);
+        for (size_t i = 0; i < n_q; ++i) {
+            double sum = 0;
+            for (size_t j = 0; j < n_keys; ++j) {
+                const float w = fast[j * kTileQueries + i];
+                CHECK(w == doctest::Approx(ref[j * kTileQueries + i]).epsilon(1e-6));
+                if (j < lo[i] || j > hi[i]) CHECK(w == 0.0f);
+                sum += w;
+            }
+            CHECK(sum == doctest::Approx(1.0).epsilon(1e-6));
+        }
+    }
+}
