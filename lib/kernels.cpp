@@ -55,8 +55,8 @@ void widen_rows(const WeightMatrix& w, size_t r0, size_t n_rows, float* out, Thr
     });
 }
 
-void matmul_gemm(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
-    const int m = int(n_tokens), k = int(w.cols), ldy = int(w.rows);
+void matmul_gemm(const WeightMatrix& w, MatmulInput& in, const float* x, float* y, ThreadPool& pool) {
+    const int m = int(in.n_tokens()), k = int(w.cols), ldy = int(w.rows);
     if (w.type == DType::f32) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(w.rows), k, 1.0f, x, k,
                     static_cast<const float*>(w.data), k, 0.0f, y, ldy);
@@ -64,24 +64,28 @@ void matmul_gemm(const WeightMatrix& w, const float* x, size_t n_tokens, float* 
     }
     // Blocks of about 4 MiB of f32 weights stay in cache between widening and sgemm.
     const size_t block_rows = std::max<size_t>(16, (size_t(1) << 20) / std::max<size_t>(1, w.cols));
-    std::vector<float> block(std::min(block_rows, w.rows) * w.cols);
+    float* block = in.weight_block(std::min(block_rows, w.rows) * w.cols);
     for (size_t r0 = 0; r0 < w.rows; r0 += block_rows) {
         const size_t n_rows = std::min(block_rows, w.rows - r0);
-        widen_rows(w, r0, n_rows, block.data(), pool);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(n_rows), k, 1.0f, x, k, block.data(), k, 0.0f,
+        widen_rows(w, r0, n_rows, block, pool);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(n_rows), k, 1.0f, x, k, block, k, 0.0f,
                     y + r0, ldy);
     }
 }
 
-// Quantizes every token's activations, then lets each thread take whole 16-row groups.
-void matmul_packed(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
-    const size_t act_size = activation_row_bytes(w.cols);
-    std::vector<uint8_t> acts(n_tokens * act_size);
-    pool.parallel_for(n_tokens, [&](size_t begin, size_t end, int) {
-        for (size_t t = begin; t < end; ++t) quantize_activation_row(x + t * w.cols, w.cols, acts.data() + t * act_size);
-    });
-    pool.parallel_for(work_unit_count(w.rows), [&](size_t begin, size_t end, int) {
-        kernels::matmul_packed(w.type, w.data, w.rows, w.cols, acts.data(), n_tokens, y, w.rows, begin, end);
+// Chunks of work per thread when the threads share work out dynamically: enough that a thread
+// held up (the machine may be shared) leaves little for the others to wait for, few enough
+// that each chunk still reuses the activations it streams through the cache.
+constexpr size_t kChunksPerThread = 4;
+
+size_t grain(size_t n, const ThreadPool& pool) { return n / (kChunksPerThread * size_t(pool.n_threads())) + 1; }
+
+// Each thread takes whole 16-row groups.
+void matmul_packed(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
+    const uint8_t* acts = in.q8_0_rows(pool);
+    const size_t units = work_unit_count(w.rows);
+    pool.parallel_for_dynamic(units, grain(units, pool), [&](size_t begin, size_t end, int) {
+        kernels::matmul_packed(w.type, w.data, w.rows, w.cols, acts, in.n_tokens(), y, w.rows, begin, end);
     });
 }
 
@@ -94,23 +98,71 @@ KDot k_quant_dot(DType type) {
     return q4 ? quant::dot_q4_k_q8_k_ref : quant::dot_q6_k_q8_k_ref;
 }
 
+size_t q8_k_row_bytes(size_t cols) { return cols / quant::kSuperBlock * sizeof(quant::BlockQ8_K); }
+
 // Row by row for any number of tokens: each weight row is read once and dotted with every
 // token's Q8_K activations.
-void matmul_k_quant(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
-    const size_t act_size = w.cols / quant::kSuperBlock * sizeof(quant::BlockQ8_K);
-    std::vector<uint8_t> acts(n_tokens * act_size);
-    pool.parallel_for(n_tokens, [&](size_t begin, size_t end, int) {
-        for (size_t t = begin; t < end; ++t) quant::quantize_row_q8_k(x + t * w.cols, w.cols, acts.data() + t * act_size);
-    });
+void matmul_k_quant(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
+    const uint8_t* acts = in.q8_k_rows(pool);
+    const size_t act_size = q8_k_row_bytes(w.cols);
     const KDot dot = k_quant_dot(w.type);
-    pool.parallel_for(w.rows, [&](size_t begin, size_t end, int) {
+    pool.parallel_for_dynamic(w.rows, grain(w.rows, pool), [&](size_t begin, size_t end, int) {
         for (size_t r = begin; r < end; ++r)
-            for (size_t t = 0; t < n_tokens; ++t)
-                y[t * w.rows + r] = dot(row_ptr(w, r), acts.data() + t * act_size, w.cols);
+            for (size_t t = 0; t < in.n_tokens(); ++t)
+                y[t * w.rows + r] = dot(row_ptr(w, r), acts + t * act_size, w.cols);
+    });
+}
+
+template <class T>
+T* grow(std::vector<T>& buffer, size_t n) {
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer.data();
+}
+
+// Fills `row_size` elements per token of `out` with convert(x_t, out_t), tokens split across threads.
+template <class T, class Convert>
+void convert_rows(const MatmulInput& in, T* out, size_t row_size, ThreadPool& pool, Convert convert) {
+    pool.parallel_for_dynamic(in.n_tokens(), grain(in.n_tokens(), pool), [&](size_t begin, size_t end, int) {
+        for (size_t t = begin; t < end; ++t) convert(in.x() + t * in.cols(), out + t * row_size);
     });
 }
 
 }  // namespace
+
+void MatmulInput::reset(const float* x, size_t n_tokens, size_t cols) {
+    x_ = x;
+    n_tokens_ = n_tokens;
+    cols_ = cols;
+    have_q8_0_ = have_q8_k_ = have_f16_ = false;
+}
+
+const uint8_t* MatmulInput::q8_0_rows(ThreadPool& pool) {
+    const size_t size = activation_row_bytes(cols_);
+    uint8_t* out = grow(q8_0_, n_tokens_ * size);
+    if (!have_q8_0_)
+        convert_rows(*this, out, size, pool, [&](const float* x, uint8_t* row) { quantize_activation_row(x, cols_, row); });
+    have_q8_0_ = true;
+    return out;
+}
+
+const uint8_t* MatmulInput::q8_k_rows(ThreadPool& pool) {
+    const size_t size = q8_k_row_bytes(cols_);
+    uint8_t* out = grow(q8_k_, n_tokens_ * size);
+    if (!have_q8_k_)
+        convert_rows(*this, out, size, pool, [&](const float* x, uint8_t* row) { quant::quantize_row_q8_k(x, cols_, row); });
+    have_q8_k_ = true;
+    return out;
+}
+
+const float* MatmulInput::f16_rounded(ThreadPool& pool) {
+    float* out = grow(f16_, n_tokens_ * cols_);
+    if (!have_f16_)
+        convert_rows(*this, out, cols_, pool, [&](const float* x, float* row) { round_to_f16(x, cols_, row); });
+    have_f16_ = true;
+    return out;
+}
+
+float* MatmulInput::weight_block(size_t n) { return grow(weight_block_, n); }
 
 const char* active_isa() {
     if (cpu_has_avx512_vnni()) return "avx512-vnni";
@@ -118,19 +170,21 @@ const char* active_isa() {
     return cpu_has_avx2() ? "avx2" : "scalar";
 }
 
-void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
-    if (w.packed) return matmul_packed(w, x, n_tokens, y, pool);
-    if (is_k_quant(w.type)) return matmul_k_quant(w, x, n_tokens, y, pool);
-    std::vector<float> rounded;
-    if (w.type == DType::f16) {  // f16 products take f16-rounded inputs (kernels.hpp)
-        rounded.resize(n_tokens * w.cols);
-        round_to_f16(x, rounded.size(), rounded.data());
-        x = rounded.data();
-    }
-    if (n_tokens >= kGemmMinTokens)
-        matmul_gemm(w, x, n_tokens, y, pool);
+void matmul(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
+    if (w.packed) return matmul_packed(w, in, y, pool);
+    if (is_k_quant(w.type)) return matmul_k_quant(w, in, y, pool);
+    // f16 products take f16-rounded inputs (kernels.hpp)
+    const float* x = w.type == DType::f16 ? in.f16_rounded(pool) : in.x();
+    if (in.n_tokens() >= kGemmMinTokens)
+        matmul_gemm(w, in, x, y, pool);
     else
-        matmul_rows(w, x, n_tokens, y, pool);
+        matmul_rows(w, x, in.n_tokens(), y, pool);
+}
+
+void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    MatmulInput in;
+    in.reset(x, n_tokens, w.cols);
+    matmul(w, in, y, pool);
 }
 
 void row_to_f32(DType type, const void* row, size_t n, float* out) {
@@ -156,7 +210,10 @@ void rms_norm(const float* x, const float* weight, size_t n, float eps, float* o
     ref::rms_norm(x, weight, n, eps, out);
 }
 
-void silu_mul(float* gate, const float* up, size_t n) { ref::silu_mul(gate, up, n); }
+void silu_mul(float* gate, const float* up, size_t n) {
+    if (has_avx512()) return avx512::silu_mul(gate, up, n);
+    ref::silu_mul(gate, up, n);
+}
 
 void f32_to_f16_row(const float* x, size_t n, uint16_t* out) {
     if (has_avx512()) return avx512::f32_to_f16_row(x, n, out);
@@ -168,17 +225,6 @@ void f16_to_f32_row(const uint16_t* x, size_t n, float* out) {
     if (has_avx512()) return avx512::f16_to_f32_row(x, n, out);
     if (has_avx2()) return avx2::f16_to_f32_row(x, n, out);
     for (size_t i = 0; i < n; ++i) out[i] = f16_to_f32(x[i]);
-}
-
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n) {
-    if (has_avx512()) return avx512::dot_f32_f16(q, k, n);
-    return has_avx2() ? avx2::dot_row(DType::f16, k, q, n) : ref::dot_f32_f16(q, k, n);
-}
-
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
-    if (has_avx512()) return avx512::axpy_f16(a, v, n, out);
-    if (has_avx2()) return avx2::axpy_f16(a, v, n, out);
-    ref::axpy_f16(a, v, n, out);
 }
 
 }  // namespace cwm::kernels

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "dtype.hpp"
 #include "thread_pool.hpp"
@@ -36,23 +37,50 @@ size_t row_bytes(DType type, size_t cols);
 // Every output depends only on its row and token: not on n_tokens nor the thread count.
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool);
 
+// The input of one or more products: n_tokens rows of cols floats, plus each rounded form of it
+// that a weight type multiplies (see matmul above), made on first use and reused by every
+// matrix that shares the input (wq/wk/wv, w_gate/w_up). Buffers only grow, so an owner that
+// keeps one (a context) allocates nothing per product once warmed up.
+class MatmulInput {
+public:
+    // Takes a new input (not copied: x must outlive its use) and forgets the rounded forms.
+    void reset(const float* x, size_t n_tokens, size_t cols);
+    const float* x() const { return x_; }
+    size_t n_tokens() const { return n_tokens_; }
+    size_t cols() const { return cols_; }
+
+    // Q8_0-style activation rows of packed_quant.hpp, activation_row_bytes(cols) per token.
+    const uint8_t* q8_0_rows(ThreadPool& pool);
+    // Q8_K blocks (quant_k.hpp), cols / 256 blocks per token.
+    const uint8_t* q8_k_rows(ThreadPool& pool);
+    // x rounded to f16 and back (the input of f16 weights).
+    const float* f16_rounded(ThreadPool& pool);
+    // Scratch for widening weight blocks to f32 before sgemm.
+    float* weight_block(size_t n);
+
+private:
+    const float* x_ = nullptr;
+    size_t n_tokens_ = 0, cols_ = 0;
+    bool have_q8_0_ = false, have_q8_k_ = false, have_f16_ = false;
+    std::vector<uint8_t> q8_0_, q8_k_;
+    std::vector<float> f16_, weight_block_;
+};
+
+// The same product from a shared input.
+void matmul(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool);
+
 // Converts `n` elements of a f32/f16/bf16 row to f32.
 void row_to_f32(DType type, const void* row, size_t n, float* out);
 
 // out = x / sqrt(mean(x^2) + eps) * weight
 void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out);
 
-// gate[i] = silu(gate[i]) * up[i]
+// gate[i] = silu(gate[i]) * up[i]. The fast version's e^x is a polynomial within 2 ulp.
 void silu_mul(float* gate, const float* up, size_t n);
 
 // Rounds `n` floats to IEEE half (storage for the KV cache) and back.
 void f32_to_f16_row(const float* x, size_t n, uint16_t* out);
 void f16_to_f32_row(const uint16_t* x, size_t n, float* out);
-
-// sum_i q[i] * f16(k[i])
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
-// out[i] += a * f16(v[i])
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 
 // out[i] = f32(f16(x[i])): round-to-nearest-even through IEEE half.
 void round_to_f16(const float* x, size_t n, float* out);
@@ -67,8 +95,6 @@ float dot_row(DType type, const void* row, const float* x, size_t n);
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y);
 void rms_norm(const float* x, const float* weight, size_t n, float eps, float* out);
 void silu_mul(float* gate, const float* up, size_t n);
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n);
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 }  // namespace ref
 
 }  // namespace cwm::kernels

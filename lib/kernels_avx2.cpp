@@ -54,14 +54,6 @@ float dot_row(DType type, const void* row, const float* x, size_t n) {
     return sum;
 }
 
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
-    const __m256 va = _mm256_set1_ps(a);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, load8(DType::f16, v, i), _mm256_loadu_ps(out + i)));
-    for (; i < n; ++i) out[i] += a * f16_to_f32(v[i]);
-}
-
 void f16_to_f32_row(const uint16_t* x, size_t n, float* out) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, load8(DType::f16, x, i));

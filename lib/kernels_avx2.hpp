@@ -10,7 +10,6 @@
 namespace cwm::kernels::avx2 {
 
 float dot_row(DType type, const void* row, const float* x, size_t n);  // f32/f16/bf16 row
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out);
 void f16_to_f32_row(const uint16_t* x, size_t n, float* out);
 void bf16_to_f32_row(const uint16_t* x, size_t n, float* out);
 void f32_to_f16_row(const float* x, size_t n, uint16_t* out);

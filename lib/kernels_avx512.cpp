@@ -2,6 +2,7 @@
 
 #include <immintrin.h>
 
+#include "exp_avx512.hpp"
 #include "quant.hpp"
 
 namespace cwm::kernels::avx512 {
@@ -72,14 +73,13 @@ float dot_row_q4_0(const void* row, const float* x, size_t n) {
     return _mm512_reduce_add_ps(acc);
 }
 
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n) { return dot_row(DType::f16, k, q, n); }
-
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
-    const __m512 va = _mm512_set1_ps(a);
+void silu_mul(float* gate, const float* up, size_t n) {
     for (size_t i = 0; i < n; i += 16) {
         const __mmask16 m = tail_mask(n - i);
-        const __m512 acc = _mm512_maskz_loadu_ps(m, out + i);
-        _mm512_mask_storeu_ps(out + i, m, _mm512_fmadd_ps(va, load16(DType::f16, v, i, m), acc));
+        const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+        const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), g));
+        const __m512 silu = _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+        _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(silu, _mm512_maskz_loadu_ps(m, up + i)));
     }
 }
 

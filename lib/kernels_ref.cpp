@@ -117,11 +117,5 @@ void silu_mul(float* gate, const float* up, size_t n) {
     for (size_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
-float dot_f32_f16(const float* q, const uint16_t* k, size_t n) { return dot_row(DType::f16, k, q, n); }
-
-void axpy_f16(float a, const uint16_t* v, size_t n, float* out) {
-    for (size_t i = 0; i < n; ++i) out[i] += a * f16_to_f32(v[i]);
-}
-
 }  // namespace ref
 }  // namespace cwm::kernels

@@ -37,15 +37,35 @@ ThreadPool::~ThreadPool() {
     for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t, int)>& fn) {
+void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t, int)>& fn) { run(n, 0, fn); }
+
+void ThreadPool::parallel_for_dynamic(size_t n, size_t grain, const std::function<void(size_t, size_t, int)>& fn) {
+    run(n, std::max<size_t>(1, grain), fn);
+}
+
+void ThreadPool::run_share(int index) {
+    if (job_grain_ == 0) {
+        const auto [begin, end] = chunk_of(job_size_, n_threads(), index);
+        if (begin < end) (*job_)(begin, end, index);
+        return;
+    }
+    for (;;) {
+        const size_t begin = next_item_.fetch_add(job_grain_, std::memory_order_relaxed);
+        if (begin >= job_size_) return;
+        (*job_)(begin, std::min(job_size_, begin + job_grain_), index);
+    }
+}
+
+void ThreadPool::run(size_t n, size_t grain, const std::function<void(size_t, size_t, int)>& fn) {
     if (n == 0) return;
-    const int parts = n_threads();
-    if (parts == 1 || n == 1) {
+    if (n_threads() == 1 || n == 1) {
         fn(0, n, 0);
         return;
     }
     job_ = &fn;
     job_size_ = n;
+    job_grain_ = grain;
+    next_item_.store(0, std::memory_order_relaxed);
     pending_.store(int(workers_.size()), std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
     {
@@ -53,8 +73,7 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t,
         std::lock_guard<std::mutex> lock(mutex_);
         if (sleepers_ > 0) work_ready_.notify_all();
     }
-    const auto [begin, end] = chunk_of(n, parts, 0);
-    if (begin < end) fn(begin, end, 0);
+    run_share(0);
     while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
     job_ = nullptr;
 }
@@ -79,8 +98,7 @@ void ThreadPool::worker_loop(int index) {
     uint64_t seen = 0;
     while (wait_for_job(seen)) {
         seen = generation_.load(std::memory_order_acquire);
-        const auto [begin, end] = chunk_of(job_size_, n_threads(), index);
-        if (begin < end) (*job_)(begin, end, index);
+        run_share(index);
         pending_.fetch_sub(1, std::memory_order_acq_rel);
     }
 }

@@ -34,11 +34,21 @@ public:
     // Not reentrant: fn must not call parallel_for on the same pool.
     void parallel_for(size_t n, const std::function<void(size_t, size_t, int)>& fn);
 
+    // Calls fn(begin, end, thread_index) on chunks of `grain` items covering [0, n), which the
+    // threads take in order as each finishes its previous chunk (a pool of one thread makes one
+    // call): for work whose items differ
+    // in cost, or when the machine is shared and a thread may be descheduled mid-job. Which
+    // thread gets which chunk varies from run to run, so fn's results must not depend on it.
+    void parallel_for_dynamic(size_t n, size_t grain, const std::function<void(size_t, size_t, int)>& fn);
+
     // Number of physical cores (falls back to hardware_concurrency).
     static int default_threads();
 
 private:
     void worker_loop(int index);
+    void run(size_t n, size_t grain, const std::function<void(size_t, size_t, int)>& fn);
+    // This thread's share of the current job.
+    void run_share(int index);
 
     bool wait_for_job(uint64_t seen);
 
@@ -47,6 +57,8 @@ private:
     std::condition_variable work_ready_;
     const std::function<void(size_t, size_t, int)>* job_ = nullptr;  // published by generation_
     size_t job_size_ = 0;
+    size_t job_grain_ = 0;             // 0: one static chunk per thread
+    std::atomic<size_t> next_item_{0};  // the next chunk of a dynamic job
     std::atomic<uint64_t> generation_{0};
     std::atomic<int> pending_{0};
     std::atomic<bool> stopping_{false};

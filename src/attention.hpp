@@ -23,7 +23,13 @@ struct AttentionBatch {
     uint32_t window;              // 0: global (all earlier positions); else a token sees `window` positions
 };
 
-// out: [n_tokens][n_head * head_dim]. `scratch` holds one score buffer per pool thread.
-void attention(const AttentionBatch& b, float* out, std::vector<std::vector<float>>& scratch, ThreadPool& pool);
+// Buffers of one thread, kept between calls.
+struct AttentionScratch {
+    std::vector<float> queries, scores;
+    std::vector<const uint16_t*> keys, values;
+};
+
+// out: [n_tokens][n_head * head_dim]. `scratch` gets one entry per pool thread.
+void attention(const AttentionBatch& b, float* out, std::vector<AttentionScratch>& scratch, ThreadPool& pool);
 
 }  // namespace cwm

@@ -76,34 +76,57 @@ void Context::forward(std::span<const Token> tokens, size_t n_logits, float* log
     n_past_ += n;
     if (n_logits == 0) return;
     normalize(m.output_norm(), uint32_t(n - n_logits), n);
-    kernels::matmul(m.output(), norm_.data(), n_logits, logits, pool_);
+    input_.reset(norm_.data(), n_logits, c.n_embd);
+    kernels::matmul(m.output(), input_, logits, pool_);
+}
+
+template <class Fn>
+void Context::for_each_token(uint32_t n, Fn fn) {
+    // A few chunks per thread, so that a thread held up by another process is not waited for.
+    const size_t grain = n / (4 * size_t(pool_.n_threads())) + 1;
+    pool_.parallel_for_dynamic(n, grain, [&](size_t begin, size_t end, int) {
+        for (size_t t = begin; t < end; ++t) fn(uint32_t(t));
+    });
 }
 
 void Context::normalize(const std::vector<float>& weight, uint32_t first, uint32_t end) {
     const ModelConfig& c = model_->config();
-    for (uint32_t t = first; t < end; ++t)
-        kernels::rms_norm(x_.data() + size_t(t) * c.n_embd, weight.data(), c.n_embd, c.rms_eps,
-                          norm_.data() + size_t(t - first) * c.n_embd);
+    for_each_token(end - first, [&](uint32_t i) {
+        kernels::rms_norm(x_.data() + size_t(first + i) * c.n_embd, weight.data(), c.n_embd, c.rms_eps,
+                          norm_.data() + size_t(i) * c.n_embd);
+    });
+}
+
+void Context::add_residual(uint32_t n) {
+    const size_t n_embd = model_->config().n_embd;
+    for_each_token(n, [&](uint32_t t) {
+        float* x = x_.data() + t * n_embd;
+        const float* delta = norm_.data() + t * n_embd;
+        for (size_t i = 0; i < n_embd; ++i) x[i] += delta[i];
+    });
 }
 
 void Context::attention_block(uint32_t layer, uint32_t n) {
     const ModelConfig& c = model_->config();
     const LayerWeights& w = model_->layers()[layer];
     normalize(w.attn_norm, 0, n);
-    kernels::matmul(w.wq, norm_.data(), n, q_.data(), pool_);
-    kernels::matmul(w.wk, norm_.data(), n, k_.data(), pool_);
-    kernels::matmul(w.wv, norm_.data(), n, v_.data(), pool_);
-    apply_rope(q_.data(), n, c.n_head);
-    apply_rope(k_.data(), n, c.n_head_kv);
+    input_.reset(norm_.data(), n, c.n_embd);
+    kernels::matmul(w.wq, input_, q_.data(), pool_);
+    kernels::matmul(w.wk, input_, k_.data(), pool_);
+    kernels::matmul(w.wv, input_, v_.data(), pool_);
     const size_t kv_dim = cache_.row_size();
-    kernels::f32_to_f16_row(k_.data(), n * kv_dim, k16_.data());
-    kernels::f32_to_f16_row(v_.data(), n * kv_dim, v16_.data());
+    for_each_token(n, [&](uint32_t t) {
+        apply_rope(q_.data() + size_t(t) * c.n_head * c.head_dim, t, c.n_head);
+        apply_rope(k_.data() + t * kv_dim, t, c.n_head_kv);
+        kernels::f32_to_f16_row(k_.data() + t * kv_dim, kv_dim, k16_.data() + t * kv_dim);
+        kernels::f32_to_f16_row(v_.data() + t * kv_dim, kv_dim, v16_.data() + t * kv_dim);
+    });
 
     const bool local = c.layer_is_local[layer];
     const AttentionBatch batch{q_.data(), k16_.data(), v16_.data(), cache_.key(layer, 0), cache_.value(layer, 0),
                                cache_.capacity(layer), n, pos0_, c.n_head, c.n_head_kv, c.head_dim,
                                local ? c.window : 0};
-    attention(batch, attn_.data(), scores_, pool_);
+    attention(batch, attn_.data(), attention_scratch_, pool_);
 
     // Only the last `capacity` positions of the batch can still be needed later.
     const uint32_t keep = std::min(n, cache_.capacity(layer));
@@ -111,19 +134,24 @@ void Context::attention_block(uint32_t layer, uint32_t n) {
         std::copy_n(k16_.data() + size_t(t) * kv_dim, kv_dim, cache_.key(layer, pos0_ + t));
         std::copy_n(v16_.data() + size_t(t) * kv_dim, kv_dim, cache_.value(layer, pos0_ + t));
     }
-    kernels::matmul(w.wo, attn_.data(), n, norm_.data(), pool_);
-    for (size_t i = 0; i < size_t(n) * c.n_embd; ++i) x_[i] += norm_[i];
+    input_.reset(attn_.data(), n, size_t(c.n_head) * c.head_dim);
+    kernels::matmul(w.wo, input_, norm_.data(), pool_);
+    add_residual(n);
 }
 
 void Context::ffn_block(uint32_t layer, uint32_t n) {
     const ModelConfig& c = model_->config();
     const LayerWeights& w = model_->layers()[layer];
     normalize(w.ffn_norm, 0, n);
-    kernels::matmul(w.w_gate, norm_.data(), n, gate_.data(), pool_);
-    kernels::matmul(w.w_up, norm_.data(), n, up_.data(), pool_);
-    kernels::silu_mul(gate_.data(), up_.data(), size_t(n) * c.n_ff);
-    kernels::matmul(w.w_down, gate_.data(), n, norm_.data(), pool_);
-    for (size_t i = 0; i < size_t(n) * c.n_embd; ++i) x_[i] += norm_[i];
+    input_.reset(norm_.data(), n, c.n_embd);
+    kernels::matmul(w.w_gate, input_, gate_.data(), pool_);
+    kernels::matmul(w.w_up, input_, up_.data(), pool_);
+    for_each_token(n, [&](uint32_t t) {
+        kernels::silu_mul(gate_.data() + size_t(t) * c.n_ff, up_.data() + size_t(t) * c.n_ff, c.n_ff);
+    });
+    input_.reset(gate_.data(), n, c.n_ff);
+    kernels::matmul(w.w_down, input_, norm_.data(), pool_);
+    add_residual(n);
 }
 
 void Context::prepare_rope(uint32_t n) {
@@ -138,23 +166,21 @@ void Context::prepare_rope(uint32_t n) {
         }
 }
 
-void Context::apply_rope(float* x, uint32_t n, uint32_t n_heads) {
+void Context::apply_rope(float* x, uint32_t t, uint32_t n_heads) {
     const ModelConfig& c = model_->config();
     const size_t half = c.rope_dim / 2;
     // Interleaved rotates (2i, 2i+1); rotate-half rotates (i, i + rope_dim/2).
     const bool interleaved = c.pair_layout == RopePairLayout::interleaved;
-    for (uint32_t t = 0; t < n; ++t) {
-        const float* cs = rope_cos_.data() + t * half;
-        const float* sn = rope_sin_.data() + t * half;
-        for (uint32_t h = 0; h < n_heads; ++h) {
-            float* v = x + (size_t(t) * n_heads + h) * c.head_dim;
-            for (size_t i = 0; i < half; ++i) {
-                float& a = v[interleaved ? 2 * i : i];
-                float& b = v[interleaved ? 2 * i + 1 : i + half];
-                const float a0 = a, b0 = b;
-                a = a0 * cs[i] - b0 * sn[i];
-                b = a0 * sn[i] + b0 * cs[i];
-            }
+    const float* cs = rope_cos_.data() + t * half;
+    const float* sn = rope_sin_.data() + t * half;
+    for (uint32_t h = 0; h < n_heads; ++h) {
+        float* v = x + size_t(h) * c.head_dim;
+        for (size_t i = 0; i < half; ++i) {
+            float& a = v[interleaved ? 2 * i : i];
+            float& b = v[interleaved ? 2 * i + 1 : i + half];
+            const float a0 = a, b0 = b;
+            a = a0 * cs[i] - b0 * sn[i];
+            b = a0 * sn[i] + b0 * cs[i];
         }
     }
 }

@@ -45,7 +45,13 @@ private:
     void normalize(const std::vector<float>& weight, uint32_t first, uint32_t end);
     void attention_block(uint32_t layer, uint32_t n);
     void ffn_block(uint32_t layer, uint32_t n);
-    void apply_rope(float* x, uint32_t n, uint32_t n_heads);
+    // Rotates the n_heads heads at x, of batch token t.
+    void apply_rope(float* x, uint32_t t, uint32_t n_heads);
+    // x_ += norm_ for the first n tokens.
+    void add_residual(uint32_t n);
+    // fn(t) for t < n, tokens split across the pool's threads (element-wise work only).
+    template <class Fn>
+    void for_each_token(uint32_t n, Fn fn);
     void prepare_rope(uint32_t n);
 
     std::shared_ptr<const Model> model_;
@@ -58,8 +64,9 @@ private:
     // Scratch sized for n_batch tokens.
     std::vector<float> x_, norm_, q_, k_, v_, attn_, gate_, up_;
     std::vector<uint16_t> k16_, v16_;
+    kernels::MatmulInput input_;  // the input of the products being run, with its quantized forms
     std::vector<float> rope_cos_, rope_sin_;
-    std::vector<std::vector<float>> scores_;
+    std::vector<AttentionScratch> attention_scratch_;
     std::vector<float> logits_;
 };
 

@@ -36,7 +36,7 @@ struct Sequence {
 std::vector<float> run(const Sequence& s, uint32_t window, uint32_t capacity, uint32_t batch) {
     std::vector<uint16_t> cache_k(size_t(capacity) * s.kv_row()), cache_v(cache_k.size());
     std::vector<float> out(s.q.size());
-    std::vector<std::vector<float>> scratch;
+    std::vector<AttentionScratch> scratch;
     ThreadPool pool(2);
     for (uint32_t pos0 = 0; pos0 < s.length; pos0 += batch) {
         const uint32_t n = std::min(batch, s.length - pos0);
