@@ -14,6 +14,7 @@
 #include "kernels_avx2.hpp"
 #include "kernels_avx512.hpp"
 #include "kernels_k.hpp"
+#include "packed_k.hpp"
 #include "packed_quant.hpp"
 #include "quant_k.hpp"
 
@@ -94,19 +95,35 @@ KDot k_quant_dot(DType type) {
     return q4 ? quant::dot_q4_k_q8_k_ref : quant::dot_q6_k_q8_k_ref;
 }
 
+size_t q8_k_row_bytes(size_t cols) { return cols / quant::kSuperBlock * sizeof(quant::BlockQ8_K); }
+
+std::vector<uint8_t> quantize_q8_k_rows(const float* x, size_t n_tokens, size_t cols, ThreadPool& pool) {
+    const size_t act_size = q8_k_row_bytes(cols);
+    std::vector<uint8_t> acts(n_tokens * act_size);
+    pool.parallel_for(n_tokens, [&](size_t begin, size_t end, int) {
+        for (size_t t = begin; t < end; ++t) quant::quantize_row_q8_k(x + t * cols, cols, acts.data() + t * act_size);
+    });
+    return acts;
+}
+
 // Row by row for any number of tokens: each weight row is read once and dotted with every
 // token's Q8_K activations.
 void matmul_k_quant(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
-    const size_t act_size = w.cols / quant::kSuperBlock * sizeof(quant::BlockQ8_K);
-    std::vector<uint8_t> acts(n_tokens * act_size);
-    pool.parallel_for(n_tokens, [&](size_t begin, size_t end, int) {
-        for (size_t t = begin; t < end; ++t) quant::quantize_row_q8_k(x + t * w.cols, w.cols, acts.data() + t * act_size);
-    });
+    const size_t act_size = q8_k_row_bytes(w.cols);
+    const std::vector<uint8_t> acts = quantize_q8_k_rows(x, n_tokens, w.cols, pool);
     const KDot dot = k_quant_dot(w.type);
     pool.parallel_for(w.rows, [&](size_t begin, size_t end, int) {
         for (size_t r = begin; r < end; ++r)
             for (size_t t = 0; t < n_tokens; ++t)
                 y[t * w.rows + r] = dot(row_ptr(w, r), acts.data() + t * act_size, w.cols);
+    });
+}
+
+// Packed q4_k / q6_k (packed_k.hpp): each thread takes whole 16-row groups.
+void matmul_packed_k(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
+    const std::vector<uint8_t> acts = quantize_q8_k_rows(x, n_tokens, w.cols, pool);
+    pool.parallel_for(work_unit_count(w.rows), [&](size_t begin, size_t end, int) {
+        kernels::matmul_packed_k(w.type, w.data, w.rows, w.cols, acts.data(), n_tokens, y, w.rows, begin, end);
     });
 }
 
@@ -119,7 +136,7 @@ const char* active_isa() {
 }
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {
-    if (w.packed) return matmul_packed(w, x, n_tokens, y, pool);
+    if (w.packed) return is_k_quant(w.type) ? matmul_packed_k(w, x, n_tokens, y, pool) : matmul_packed(w, x, n_tokens, y, pool);
     if (is_k_quant(w.type)) return matmul_k_quant(w, x, n_tokens, y, pool);
     std::vector<float> rounded;
     if (w.type == DType::f16) {  // f16 products take f16-rounded inputs (kernels.hpp)
