@@ -46,15 +46,15 @@ inline void request_lines(const uint8_t* p, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) _mm_prefetch(reinterpret_cast<const char*>(p + o), _MM_HINT_T0);
 }
 
-// A product rounded on its own, as in the scalar reference: GCC contracts the plain intrinsics
-// (_mm512_mul_ps then _mm512_add_ps) into fused multiply-adds, the rounding variant it leaves.
+// A product rounded on its own, as in the scalar reference: GCC contracts _mm512_mul_ps
+// followed by _mm512_add_ps / _mm512_sub_ps into a fused multiply-add, but not this variant.
 inline __m512 mul(__m512 a, __m512 b) { return _mm512_mul_round_ps(a, b, _MM_FROUND_CUR_DIRECTION); }
 
 // a | (b & c) in one vpternlogd (truth table 0xf8).
 inline __m512i or_and(__m512i a, __m512i b, __m512i c) { return _mm512_ternarylogic_epi32(a, b, c, 0xf8); }
 
-// The int32 super-block sums sumi[t] += scale * (T tokens' dots with 4 weight registers of
-// one sub-block, activation bytes starting at q[t]).
+// sumi[t] += scale * (token t's exact dot with the n_regs weight registers of one sub-block,
+// its activation bytes starting at q[t]), for T tokens.
 template <int T>
 inline void sub_block(const __m512i* w, int n_regs, const int8_t* const* q, __m512i scale, __m512i* sumi) {
     for (int t = 0; t < T; ++t) {
