@@ -36,7 +36,7 @@ struct SuperBlock {
 
 SuperBlock super_block(DType type, size_t n_sb, size_t sb) {
     if (type == DType::q4_k) return {sb * kQ4SuperBlock, sb * kQ4SuperBlock};
-    return {sb * kQ6SuperBlock, n_sb * kQ6SuperBlock + sb * kRowScales};
+    return {n_sb * kRowScales + sb * kQ6SuperBlock, sb * kRowScales};
 }
 
 // Level (Q4_K 0..15, Q6_K 0..63) of row i, column col of a packed super-block.

@@ -12,7 +12,8 @@
 //     32 chunks (g = 0..3, c = 0..7) of 64 bytes: row i's 4 bytes are the row's own bytes
 //       qs[32g + 4c .. 32g + 4c + 3], whose low nibbles are columns 64g + 4c .. +3 (sub-block
 //       2g) and high nibbles columns 64g + 32 + 4c .. +3 (sub-block 2g + 1).
-//   Q6_K, 3328 bytes per super-block, then the group's f16 d[n_superblocks][16] (exactly the
+//   Q6_K: the group's f16 d[n_superblocks][16] first (read before the super-blocks, so decode
+//   streams each group strictly in order), then 3328 bytes per super-block (in all exactly the
 //   source's size; 6 bits per weight, kept in 4-bit and 2-bit planes):
 //     16 sub-blocks j of 16 columns, each 3 chunks of 64 bytes:
 //       ql0, ql1: row i's 4 bytes: low nibbles columns 16j + 4c .. +3 (chunk c), high nibbles

@@ -146,6 +146,9 @@ void group_tile(const uint8_t* group, size_t n_sb, const BlockQ8_K* const* a, fl
     __m512 acc[T];
     for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
     constexpr size_t sb_bytes = Q4 ? kQ4SuperBlock : kQ6SuperBlock;
+    const uint8_t* q6_d = group;  // Q6_K: the d array, then the super-blocks
+    if constexpr (!Q4) group += n_sb * kRowScales;
+    if constexpr (T == 1 && !Q4) request_lines(q6_d, n_sb * kRowScales);
     const BlockQ8_K* blocks[T];
     for (size_t sb = 0; sb < n_sb; ++sb) {
         for (int t = 0; t < T; ++t) blocks[t] = a[t] + sb;
@@ -153,7 +156,7 @@ void group_tile(const uint8_t* group, size_t n_sb, const BlockQ8_K* const* a, fl
         if constexpr (Q4)
             q4_k_superblock<T>(group + sb * sb_bytes, blocks, acc);
         else
-            q6_k_superblock<T>(group + sb * sb_bytes, group + n_sb * sb_bytes + sb * kRowScales, blocks, acc);
+            q6_k_superblock<T>(group + sb * sb_bytes, q6_d + sb * kRowScales, blocks, acc);
     }
     for (int t = 0; t < T; ++t) _mm512_storeu_ps(y + t * ldy, acc[t]);
 }
