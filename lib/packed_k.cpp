@@ -76,17 +76,20 @@ void pack_q4_k(const BlockQ4_K* const* rows, size_t sb, uint8_t* out) {
 }
 
 void pack_q6_k(const BlockQ6_K* const* rows, size_t sb, uint8_t* out, uint8_t* d_out) {
-    std::memset(out, 0, kQ6SuperBlock);
     for (size_t i = 0; i < kGroupRows; ++i) {
         const BlockQ6_K& b = rows[i][sb];
         std::memcpy(d_out + 2 * i, &b.d, 2);
         for (size_t j = 0; j < 16; ++j) out[kQ6Scale + 32 * (j / 2) + 2 * i + j % 2] = uint8_t(b.scales[j]);
-        for (size_t col = 0; col < kSuperBlock; ++col) {
-            const int q = quant::q6_level(b, int(col));
-            const size_t j = col / 16, k = col % 16 / 4, byte = 4 * i + col % 4;
-            uint8_t* sub = out + j * kQ6SubBlock;
-            sub[64 * (k % 2) + byte] |= uint8_t((q & 0xf) << (k < 2 ? 0 : 4));
-            sub[kQ6Qh + byte] |= uint8_t((q >> 4) << (2 * k));
+        uint8_t q[kSuperBlock];
+        for (size_t col = 0; col < kSuperBlock; ++col) q[col] = uint8_t(quant::q6_level(b, int(col)));
+        for (size_t j = 0; j < 16; ++j) {
+            const uint8_t* v = q + 16 * j;  // v[4k + c]: column 4k + c of sub-block j
+            uint8_t* sub = out + j * kQ6SubBlock + 4 * i;
+            for (size_t c = 0; c < 4; ++c) {
+                sub[c] = uint8_t((v[c] & 0xf) | (v[8 + c] & 0xf) << 4);
+                sub[64 + c] = uint8_t((v[4 + c] & 0xf) | (v[12 + c] & 0xf) << 4);
+                sub[kQ6Qh + c] = uint8_t(v[c] >> 4 | (v[4 + c] >> 4) << 2 | (v[8 + c] >> 4) << 4 | (v[12 + c] >> 4) << 6);
+            }
         }
     }
 }
