@@ -14,6 +14,7 @@
 #include "kernels_avx2.hpp"
 #include "kernels_avx512.hpp"
 #include "kernels_k.hpp"
+#include "packed_k.hpp"
 #include "packed_quant.hpp"
 #include "quant_k.hpp"
 
@@ -127,6 +128,15 @@ void convert_rows(const MatmulInput& in, T* out, size_t row_size, ThreadPool& po
     });
 }
 
+// Packed q4_k / q6_k (packed_k.hpp): each thread takes whole 16-row groups.
+void matmul_packed_k(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
+    const uint8_t* acts = in.q8_k_rows(pool);
+    const size_t units = work_unit_count(w.rows);
+    pool.parallel_for_dynamic(units, grain(units, pool), [&](size_t begin, size_t end, int) {
+        kernels::matmul_packed_k(w.type, w.data, w.rows, w.cols, acts, in.n_tokens(), y, w.rows, begin, end);
+    });
+}
+
 }  // namespace
 
 void MatmulInput::reset(const float* x, size_t n_tokens, size_t cols) {
@@ -171,7 +181,7 @@ const char* active_isa() {
 }
 
 void matmul(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
-    if (w.packed) return matmul_packed(w, in, y, pool);
+    if (w.packed) return is_k_quant(w.type) ? matmul_packed_k(w, in, y, pool) : matmul_packed(w, in, y, pool);
     if (is_k_quant(w.type)) return matmul_k_quant(w, in, y, pool);
     // f16 products take f16-rounded inputs (kernels.hpp)
     const float* x = w.type == DType::f16 ? in.f16_rounded(pool) : in.x();

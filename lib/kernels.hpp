@@ -12,8 +12,8 @@
 namespace cwm::kernels {
 
 // A weight matrix: `rows` output features of `cols` elements of `type` (f32, f16, bf16, or
-// blocks of q8_0 / q4_0). Stored row-major as in a model file, or, when `packed`, in the
-// interleaved layout of packed_quant.hpp (q8_0 / q4_0 only).
+// blocks of q8_0 / q4_0 / q4_k / q6_k). Stored row-major as in a model file, or, when `packed`,
+// in the interleaved layout of packed_quant.hpp (q8_0 / q4_0) or packed_k.hpp (q4_k / q6_k).
 struct WeightMatrix {
     DType type = DType::f32;
     const void* data = nullptr;

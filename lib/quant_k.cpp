@@ -216,14 +216,6 @@ void quantize_block_q6_k(const float* x, BlockQ6_K& y) {
     }
 }
 
-// Value i (0..255) of a Q6_K block, 0..63 (subtract 32 for the signed level).
-int q6_level(const BlockQ6_K& b, int i) {
-    const int h = i / 128, r = i % 128, l = r % 32, quarter = r / 32;
-    const uint8_t low = b.ql[64 * h + l + 32 * (quarter & 1)];
-    const int nibble = quarter < 2 ? (low & 0xf) : (low >> 4);
-    return nibble | (((b.qh[32 * h + l] >> (2 * quarter)) & 3) << 4);
-}
-
 // Value i (0..255) of a Q4_K block, 0..15.
 int q4_level(const BlockQ4_K& b, int i) {
     const uint8_t byte = b.qs[32 * (i / 64) + i % 32];
@@ -231,6 +223,13 @@ int q4_level(const BlockQ4_K& b, int i) {
 }
 
 }  // namespace
+
+int q6_level(const BlockQ6_K& b, int i) {
+    const int h = i / 128, r = i % 128, l = r % 32, quarter = r / 32;
+    const uint8_t low = b.ql[64 * h + l + 32 * (quarter & 1)];
+    const int nibble = quarter < 2 ? (low & 0xf) : (low >> 4);
+    return nibble | (((b.qh[32 * h + l] >> (2 * quarter)) & 3) << 4);
+}
 
 ScaleMin scale_min_q4_k(const uint8_t* q, int j) {
     if (j < 4) return {uint8_t(q[j] & 63), uint8_t(q[j + 4] & 63)};

@@ -47,6 +47,9 @@ struct ScaleMin {
 };
 ScaleMin scale_min_q4_k(const uint8_t* scales, int j);
 
+// Value i (0..255) of a Q6_K block, 0..63 (subtract 32 for the signed level).
+int q6_level(const BlockQ6_K& b, int i);
+
 // All 8 scales (out[0..7]) and 8 mins (out[8..15]) at once, four at a time in 32-bit words;
 // the SIMD kernels' form of scale_min_q4_k.
 inline void unpack_scales_mins_q4_k(const uint8_t* packed, uint8_t out[16]) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "error.hpp"
+#include "packed_k.hpp"
 #include "packed_quant.hpp"
 #include "thread_pool.hpp"
 
@@ -77,14 +78,16 @@ void Model::repack_weights() {
     std::unordered_map<const void*, const TensorView*> source;  // whose pages to release
     for (const TensorView& t : file_->tensors()) source.emplace(t.data, &t);
     for (kernels::WeightMatrix* m : matrices()) {
-        if (!kernels::is_packable(m->type)) continue;
-        const size_t bytes = kernels::row_bytes(m->type, m->cols) * m->rows;
+        const bool k_quant = kernels::is_packable_k(m->type);
+        if (!kernels::is_packable(m->type) && !k_quant) continue;
+        const auto pack = k_quant ? kernels::pack_k_groups : kernels::pack_groups;
+        const size_t bytes = k_quant ? kernels::packed_k_bytes(m->type, m->rows, m->cols)
+                                     : kernels::row_bytes(m->type, m->cols) * m->rows;
         PackedBuffer buffer(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
         if (!buffer) fail(Status::out_of_memory, "cannot allocate " + std::to_string(bytes) + " bytes to repack weights");
         const size_t groups = kernels::group_count(m->rows);
         pool.parallel_for(std::max<size_t>(groups, 1), [&](size_t begin, size_t end, int) {
-            kernels::pack_groups(m->type, m->data, m->rows, m->cols, buffer.get(), std::min(begin, groups),
-                                 std::min(end, groups));
+            pack(m->type, m->data, m->rows, m->cols, buffer.get(), std::min(begin, groups), std::min(end, groups));
         });
         file_->release(*source.at(m->data));
         m->data = buffer.get();

@@ -25,7 +25,8 @@ struct LayerWeights {
 struct ModelLoadOptions {
     // Called with a fraction in [0, 1]; returning false cancels the load (Error cancelled).
     std::function<bool(float)> progress;
-    // Repack q8_0 / q4_0 matrices into the int8 kernels' layout (kernels/packed_quant.hpp).
+    // Repack q8_0 / q4_0 matrices into the int8 kernels' layout (kernels/packed_quant.hpp), and
+    // q4_k / q6_k ones on CPUs with AVX-512 VNNI (kernels/packed_k.hpp).
     // The copies replace the file's pages in memory, so resident memory does not grow.
     bool repack = true;
 };
