@@ -13,6 +13,7 @@
 
 #include "packed_k.hpp"
 #include "packed_quant.hpp"
+#include "packed_tiles.hpp"
 #include "quant_k.hpp"
 
 namespace cwm::kernels::avx512 {
@@ -22,8 +23,6 @@ namespace {
 using namespace kpack;
 using quant::BlockQ8_K;
 
-constexpr int kTile = 8;            // tokens per register tile
-constexpr size_t kTokenBlock = 64;  // tokens whose activations stay in cache across groups
 
 inline __m512i broadcast4(const void* p) {
     int32_t v;
@@ -162,34 +161,17 @@ void group_tile(const uint8_t* group, size_t n_sb, const BlockQ8_K* const* a, fl
 }
 
 template <bool Q4>
-void tile_any(int n, const uint8_t* group, size_t n_sb, const BlockQ8_K* const* a, float* y, size_t ldy) {
-    switch (n) {
-        case 1: return group_tile<Q4, 1>(group, n_sb, a, y, ldy);
-        case 2: return group_tile<Q4, 2>(group, n_sb, a, y, ldy);
-        case 3: return group_tile<Q4, 3>(group, n_sb, a, y, ldy);
-        case 4: return group_tile<Q4, 4>(group, n_sb, a, y, ldy);
-        case 5: return group_tile<Q4, 5>(group, n_sb, a, y, ldy);
-        case 6: return group_tile<Q4, 6>(group, n_sb, a, y, ldy);
-        case 7: return group_tile<Q4, 7>(group, n_sb, a, y, ldy);
-        default: return group_tile<Q4, 8>(group, n_sb, a, y, ldy);
-    }
-}
-
-template <bool Q4>
 void groups_all_tokens(const uint8_t* packed, size_t cols, const BlockQ8_K* acts, size_t n_tokens, float* y,
                        size_t ldy, size_t group_begin, size_t group_end) {
     const size_t n_sb = cols / quant::kSuperBlock;
     const size_t gbytes = group_bytes(Q4 ? DType::q4_k : DType::q6_k, n_sb);
-    const BlockQ8_K* a[kTile];
-    for (size_t tb = 0; tb < n_tokens; tb += kTokenBlock) {
-        const size_t tb_end = std::min(n_tokens, tb + kTokenBlock);
-        for (size_t g = group_begin; g < group_end; ++g)
-            for (size_t t0 = tb; t0 < tb_end; t0 += kTile) {
-                const int n = int(std::min<size_t>(kTile, tb_end - t0));
-                for (int t = 0; t < n; ++t) a[t] = acts + (t0 + t) * n_sb;
-                tile_any<Q4>(n, packed + g * gbytes, n_sb, a, y + t0 * ldy + g * kGroupRows, ldy);
-            }
-    }
+    for_each_tile(n_tokens, group_begin, group_end, [&](size_t g, size_t t0, int n) {
+        const BlockQ8_K* a[kTile];
+        for (int t = 0; t < n; ++t) a[t] = acts + (t0 + t) * n_sb;
+        with_tile_size<kTile>(n, [&](auto T) {
+            group_tile<Q4, decltype(T)::value>(packed + g * gbytes, n_sb, a, y + t0 * ldy + g * kGroupRows, ldy);
+        });
+    });
 }
 
 }  // namespace

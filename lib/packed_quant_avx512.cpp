@@ -11,6 +11,7 @@
 
 #include "packed_quant.hpp"
 #include "packed_quant_simd.hpp"
+#include "packed_tiles.hpp"
 #include "quant.hpp"
 
 namespace cwm::kernels::avx512 {
@@ -18,8 +19,6 @@ namespace cwm::kernels::avx512 {
 namespace {
 
 constexpr size_t kBlock = quant::kBlock;
-constexpr int kTile = 8;           // tokens per register tile
-constexpr size_t kTokenBlock = 64;  // tokens whose activations stay in cache across groups
 
 inline __m512i broadcast4(const int8_t* p) {
     int32_t v;
@@ -71,34 +70,17 @@ void group_tile(const uint8_t* group, size_t nb, const ActivationRow* a, float* 
 }
 
 template <bool Q4>
-void tile_any(int n, const uint8_t* group, size_t nb, const ActivationRow* a, float* y, size_t ldy) {
-    switch (n) {
-        case 1: return group_tile<Q4, 1>(group, nb, a, y, ldy);
-        case 2: return group_tile<Q4, 2>(group, nb, a, y, ldy);
-        case 3: return group_tile<Q4, 3>(group, nb, a, y, ldy);
-        case 4: return group_tile<Q4, 4>(group, nb, a, y, ldy);
-        case 5: return group_tile<Q4, 5>(group, nb, a, y, ldy);
-        case 6: return group_tile<Q4, 6>(group, nb, a, y, ldy);
-        case 7: return group_tile<Q4, 7>(group, nb, a, y, ldy);
-        default: return group_tile<Q4, 8>(group, nb, a, y, ldy);
-    }
-}
-
-template <bool Q4>
 void groups_all_tokens(const uint8_t* packed, size_t cols, const uint8_t* acts, size_t n_tokens, float* y,
                        size_t ldy, size_t group_begin, size_t group_end) {
     const size_t nb = cols / kBlock, act_size = activation_row_bytes(cols);
     const size_t group_size = nb * kGroupRows * (Q4 ? sizeof(quant::BlockQ4_0) : sizeof(quant::BlockQ8_0));
-    ActivationRow a[kTile];
-    for (size_t tb = 0; tb < n_tokens; tb += kTokenBlock) {
-        const size_t tb_end = std::min(n_tokens, tb + kTokenBlock);
-        for (size_t g = group_begin; g < group_end; ++g)
-            for (size_t t0 = tb; t0 < tb_end; t0 += kTile) {
-                const int n = int(std::min<size_t>(kTile, tb_end - t0));
-                for (int t = 0; t < n; ++t) a[t] = activation_row(acts + (t0 + t) * act_size, cols);
-                tile_any<Q4>(n, packed + g * group_size, nb, a, y + t0 * ldy + g * kGroupRows, ldy);
-            }
-    }
+    for_each_tile(n_tokens, group_begin, group_end, [&](size_t g, size_t t0, int n) {
+        ActivationRow a[kTile];
+        for (int t = 0; t < n; ++t) a[t] = activation_row(acts + (t0 + t) * act_size, cols);
+        with_tile_size<kTile>(n, [&](auto T) {
+            group_tile<Q4, decltype(T)::value>(packed + g * group_size, nb, a, y + t0 * ldy + g * kGroupRows, ldy);
+        });
+    });
 }
 
 }  // namespace
