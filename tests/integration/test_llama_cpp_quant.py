@@ -63,10 +63,12 @@ MODELS = {
 QUANTIZED_BY_CWM = {"q4_k_m"}
 
 # A known gap, kept visible rather than hidden: on q4_k_m cwm's perplexity differs from
-# llama.cpp's by +7.8e-3 and a logit by 6.9e-2 std (2026-11-30). Activations and single dot
-# products agree with llama.cpp's (test_kquant_llama_cpp.py); its repacked Q4_K gemm sums in
-# another order, which these sharp random models amplify. Not yet explained further.
-_Q4_K_M_GAP = pytest.mark.xfail(reason="q4_k_m: +7.8e-3 ppl / 6.9e-2 std logits vs llama.cpp (see above)")
+# llama.cpp's by +7.8e-3 and a logit by 6.9e-2 std (2026-11-30, AVX2 row dots), and by +3.9e-3
+# (inside the bound) and 6.2e-2 std (outside) on 2026-12-01 (AVX-512 VNNI packed Q4_K/Q6_K,
+# bit-identical to the scalar reference). Activations and single dot products agree with
+# llama.cpp's (test_kquant_llama_cpp.py); its repacked Q4_K gemm sums in another order, which
+# these sharp random models amplify. Not yet explained further.
+_Q4_K_M_GAP = pytest.mark.xfail(reason="q4_k_m: up to +7.8e-3 ppl / 6.9e-2 std logits vs llama.cpp (see above)")
 COMPARED = [pytest.param(n, marks=_Q4_K_M_GAP) if n == "q4_k_m" else n for n in MODELS]
 
 
