@@ -30,8 +30,10 @@ PEER_LINE = re.compile(r"^pp_tps=([0-9.]+) tg_tps=([0-9.]+)$", re.M)
 
 def run_cwm(cwm, path, a):
     cmd = [cwm, "bench", "-m", path, "-p", str(a.p), "-n", str(a.n), "-r", str(a.r), "-t", str(a.t), "--json"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"cwm bench failed on {path}:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
 
 
 def run_peer(speed, path, a):
