@@ -6,6 +6,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -81,14 +82,6 @@ constexpr size_t kChunksPerThread = 4;
 
 size_t grain(size_t n, const ThreadPool& pool) { return n / (kChunksPerThread * size_t(pool.n_threads())) + 1; }
 
-// Each thread takes whole 16-row groups.
-void matmul_packed(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
-    const uint8_t* acts = in.q8_0_rows(pool);
-    const size_t units = work_unit_count(w.rows);
-    pool.parallel_for_dynamic(units, grain(units, pool), [&](size_t begin, size_t end, int) {
-        kernels::matmul_packed(w.type, w.data, w.rows, w.cols, acts, in.n_tokens(), y, w.rows, begin, end);
-    });
-}
 
 using KDot = float (*)(const void*, const void*, size_t);
 
@@ -128,12 +121,32 @@ void convert_rows(const MatmulInput& in, T* out, size_t row_size, ThreadPool& po
     });
 }
 
-// Packed q4_k / q6_k (packed_k.hpp): each thread takes whole 16-row groups.
-void matmul_packed_k(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
-    const uint8_t* acts = in.q8_k_rows(pool);
-    const size_t units = work_unit_count(w.rows);
+// Packed products (packed_quant.hpp, packed_k.hpp) in one pass: each product's work units
+// (16-row groups, then its tail rows) are numbered after the previous product's, and the
+// threads take chunks of that numbering, a chunk spanning products if it falls so.
+void matmul_packed(std::span<const Product> products, MatmulInput& in, ThreadPool& pool) {
+    constexpr size_t kMaxProducts = 4;
+    if (products.size() > kMaxProducts) {
+        matmul_packed(products.first(kMaxProducts), in, pool);
+        return matmul_packed(products.subspan(kMaxProducts), in, pool);
+    }
+    std::array<const uint8_t*, kMaxProducts> acts{};
+    std::array<size_t, kMaxProducts + 1> first_unit{};  // product p's units: [first_unit[p], first_unit[p + 1])
+    for (size_t p = 0; p < products.size(); ++p) {
+        const WeightMatrix& w = *products[p].w;
+        acts[p] = is_k_quant(w.type) ? in.q8_k_rows(pool) : in.q8_0_rows(pool);
+        first_unit[p + 1] = first_unit[p] + work_unit_count(w.rows);
+    }
+    const size_t units = first_unit[products.size()];
     pool.parallel_for_dynamic(units, grain(units, pool), [&](size_t begin, size_t end, int) {
-        kernels::matmul_packed_k(w.type, w.data, w.rows, w.cols, acts, in.n_tokens(), y, w.rows, begin, end);
+        for (size_t p = 0; p < products.size(); ++p) {
+            const size_t lo = std::max(begin, first_unit[p]), hi = std::min(end, first_unit[p + 1]);
+            if (lo >= hi) continue;
+            const WeightMatrix& w = *products[p].w;
+            const auto run = is_k_quant(w.type) ? kernels::matmul_packed_k : kernels::matmul_packed;
+            run(w.type, w.data, w.rows, w.cols, acts[p], in.n_tokens(), products[p].y, w.rows, lo - first_unit[p],
+                hi - first_unit[p]);
+        }
     });
 }
 
@@ -181,7 +194,7 @@ const char* active_isa() {
 }
 
 void matmul(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) {
-    if (w.packed) return is_k_quant(w.type) ? matmul_packed_k(w, in, y, pool) : matmul_packed(w, in, y, pool);
+    if (w.packed) return matmul_packed(std::array{Product{&w, y}}, in, pool);
     if (is_k_quant(w.type)) return matmul_k_quant(w, in, y, pool);
     // f16 products take f16-rounded inputs (kernels.hpp)
     const float* x = w.type == DType::f16 ? in.f16_rounded(pool) : in.x();
@@ -189,6 +202,12 @@ void matmul(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool) 
         matmul_gemm(w, in, x, y, pool);
     else
         matmul_rows(w, x, in.n_tokens(), y, pool);
+}
+
+void matmul(std::span<const Product> products, MatmulInput& in, ThreadPool& pool) {
+    const bool all_packed = std::all_of(products.begin(), products.end(), [](const Product& p) { return p.w->packed; });
+    if (all_packed) return matmul_packed(products, in, pool);
+    for (const Product& p : products) matmul(*p.w, in, p.y, pool);
 }
 
 void matmul(const WeightMatrix& w, const float* x, size_t n_tokens, float* y, ThreadPool& pool) {

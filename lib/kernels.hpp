@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "dtype.hpp"
@@ -68,6 +69,18 @@ private:
 
 // The same product from a shared input.
 void matmul(const WeightMatrix& w, MatmulInput& in, float* y, ThreadPool& pool);
+
+// One product of a batch that shares its input: y = w x, y holding n_tokens rows of w.rows.
+struct Product {
+    const WeightMatrix* w;
+    float* y;
+};
+
+// Every product of `products` from the same input, with the same results as calling matmul on
+// each. When all the matrices are packed, the threads share out the row groups of all of them in
+// one parallel pass: decode then waits for the slowest thread once (wq/wk/wv, w_gate/w_up)
+// instead of once per matrix, and no thread idles between them.
+void matmul(std::span<const Product> products, MatmulInput& in, ThreadPool& pool);
 
 // Converts `n` elements of a f32/f16/bf16 row to f32.
 void row_to_f32(DType type, const void* row, size_t n, float* out);

@@ -111,9 +111,8 @@ void Context::attention_block(uint32_t layer, uint32_t n) {
     const LayerWeights& w = model_->layers()[layer];
     normalize(w.attn_norm, 0, n);
     input_.reset(norm_.data(), n, c.n_embd);
-    kernels::matmul(w.wq, input_, q_.data(), pool_);
-    kernels::matmul(w.wk, input_, k_.data(), pool_);
-    kernels::matmul(w.wv, input_, v_.data(), pool_);
+    const kernels::Product qkv[] = {{&w.wq, q_.data()}, {&w.wk, k_.data()}, {&w.wv, v_.data()}};
+    kernels::matmul(qkv, input_, pool_);
     const size_t kv_dim = cache_.row_size();
     for_each_token(n, [&](uint32_t t) {
         apply_rope(q_.data() + size_t(t) * c.n_head * c.head_dim, t, c.n_head);
@@ -144,8 +143,8 @@ void Context::ffn_block(uint32_t layer, uint32_t n) {
     const LayerWeights& w = model_->layers()[layer];
     normalize(w.ffn_norm, 0, n);
     input_.reset(norm_.data(), n, c.n_embd);
-    kernels::matmul(w.w_gate, input_, gate_.data(), pool_);
-    kernels::matmul(w.w_up, input_, up_.data(), pool_);
+    const kernels::Product gate_up[] = {{&w.w_gate, gate_.data()}, {&w.w_up, up_.data()}};
+    kernels::matmul(gate_up, input_, pool_);
     for_each_token(n, [&](uint32_t t) {
         kernels::silu_mul(gate_.data() + size_t(t) * c.n_ff, up_.data() + size_t(t) * c.n_ff, c.n_ff);
     });

@@ -9,6 +9,10 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "packed_k.hpp"
+#include "packed_quant.hpp"
+#include "quant.hpp"
+#include "quant_k.hpp"
 
 using namespace cwm;
 
@@ -129,4 +133,76 @@ TEST_CASE("thread pool covers every index exactly once") {
             }
         }
     }
+}
+
+namespace {
+
+// A packed matrix (packed_quant.hpp / packed_k.hpp) of random weights, with its bytes.
+struct PackedMatrix {
+    std::vector<uint8_t> bytes;
+    kernels::WeightMatrix w;
+};
+
+PackedMatrix random_packed(DType type, size_t rows, size_t cols, uint32_t seed) {
+    const auto values = random_floats(rows * cols, seed, 0.05f);
+    std::vector<uint8_t> plain(rows * kernels::row_bytes(type, cols));
+    switch (type) {
+        case DType::q8_0: quant::quantize_q8_0(values.data(), values.size(), reinterpret_cast<quant::BlockQ8_0*>(plain.data())); break;
+        case DType::q4_0: quant::quantize_q4_0(values.data(), values.size(), reinterpret_cast<quant::BlockQ4_0*>(plain.data())); break;
+        case DType::q4_k: quant::quantize_q4_k(values.data(), values.size(), reinterpret_cast<quant::BlockQ4_K*>(plain.data())); break;
+        default: quant::quantize_q6_k(values.data(), values.size(), reinterpret_cast<quant::BlockQ6_K*>(plain.data())); break;
+    }
+    const bool k = kernels::is_k_quant(type);
+    PackedMatrix m{std::vector<uint8_t>(k ? kernels::packed_k_bytes(type, rows, cols) : plain.size()), {}};
+    (k ? kernels::pack_k_groups : kernels::pack_groups)(type, plain.data(), rows, cols, m.bytes.data(), 0,
+                                                          kernels::group_count(rows));
+    m.w = {type, m.bytes.data(), rows, cols, true};
+    return m;
+}
+
+// The scalar definition of a packed product, from activations quantized by the scalar code.
+std::vector<float> packed_reference(const kernels::WeightMatrix& w, const std::vector<float>& x, size_t n_tokens) {
+    std::vector<float> y(n_tokens * w.rows);
+    const size_t units = kernels::work_unit_count(w.rows);
+    if (kernels::is_k_quant(w.type)) {
+        std::vector<quant::BlockQ8_K> acts(x.size() / quant::kSuperBlock);
+        quant::quantize_row_q8_k(x.data(), x.size(), acts.data());
+        kernels::ref::matmul_packed_k(w.type, w.data, w.rows, w.cols, acts.data(), n_tokens, y.data(), w.rows, 0, units);
+    } else {
+        const size_t row = kernels::activation_row_bytes(w.cols);
+        std::vector<uint8_t> acts(n_tokens * row);
+        for (size_t t = 0; t < n_tokens; ++t)
+            kernels::ref::quantize_activation_row(x.data() + t * w.cols, w.cols, acts.data() + t * row);
+        kernels::ref::matmul_packed(w.type, w.data, w.rows, w.cols, acts.data(), n_tokens, y.data(), w.rows, 0, units);
+    }
+    return y;
+}
+
+}  // namespace
+
+TEST_CASE("products sharing an input, done in one pass, equal each packed product's scalar definition") {
+    const size_t cols = 512;
+    std::vector<std::pair<DType, size_t>> shapes{{DType::q4_0, 40}, {DType::q8_0, 17}, {DType::q4_0, 5}, {DType::q8_0, 64}};
+    if (kernels::is_packable_k(DType::q4_k))  // packed K-quants exist only on AVX-512 VNNI CPUs
+        shapes.insert(shapes.begin() + 2, {{DType::q4_k, 37}, {DType::q6_k, 16}});
+    std::vector<PackedMatrix> matrices;
+    for (const auto& [type, rows] : shapes) matrices.push_back(random_packed(type, rows, cols, uint32_t(rows)));
+    for (int threads : {1, 2, 3})
+        for (size_t n_tokens : {1u, 13u}) {
+            ThreadPool pool(threads);
+            const auto x = random_floats(n_tokens * cols, uint32_t(n_tokens), 2.0f);
+            std::vector<std::vector<float>> out;
+            std::vector<kernels::Product> products;
+            for (const PackedMatrix& m : matrices) out.emplace_back(n_tokens * m.w.rows, -1.0f);
+            for (size_t p = 0; p < matrices.size(); ++p) products.push_back({&matrices[p].w, out[p].data()});
+            kernels::MatmulInput in;
+            in.reset(x.data(), n_tokens, cols);
+            kernels::matmul(products, in, pool);
+            for (size_t p = 0; p < matrices.size(); ++p) {
+                CAPTURE(p);
+                CAPTURE(threads);
+                CAPTURE(n_tokens);
+                CHECK(out[p] == packed_reference(matrices[p].w, x, n_tokens));
+            }
+        }
 }
