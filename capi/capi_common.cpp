@@ -1,5 +1,7 @@
 #include "capi_internal.hpp"
 
+#include <algorithm>
+
 namespace cwm::capi {
 
 namespace {
@@ -17,6 +19,16 @@ void copy_out(const std::string& data, char* buf, size_t buf_size, size_t* out_l
     require(buf != nullptr || data.empty(), "buf is NULL");
     if (!data.empty()) std::memcpy(buf, data.data(), data.size());
     if (buf_size > data.size()) buf[data.size()] = '\0';
+}
+
+void copy_tokens_out(std::span<const cwm_token> data, cwm_token* buf, size_t max_tokens, size_t* out_len) {
+    require(out_len != nullptr, "out_len is NULL");
+    *out_len = data.size();
+    if (max_tokens < data.size())
+        fail(Status::buffer_too_small, "token buffer of " + std::to_string(max_tokens) + " is too small; " +
+                                           std::to_string(data.size()) + " needed");
+    require(buf != nullptr || data.empty(), "tokens is NULL");
+    std::copy(data.begin(), data.end(), buf);
 }
 
 }  // namespace cwm::capi

@@ -37,7 +37,26 @@ void cwm_context_free(cwm_context* ctx) { delete ctx; }
 void cwm_context_clear(cwm_context* ctx) {
     if (!ctx) return;
     ctx->context->clear();
-    ctx->logits = {};
+}
+
+cwm_status cwm_context_truncate(cwm_context* ctx, uint32_t n_past) {
+    return guard([&] {
+        require(ctx != nullptr, "ctx is NULL");
+        ctx->context->truncate(n_past);
+    });
+}
+
+uint32_t cwm_context_max_rewind(const cwm_context* ctx) { return ctx ? ctx->context->max_rewind() : 0; }
+
+cwm_status cwm_context_tokens(const cwm_context* ctx, cwm_token* tokens, size_t max_tokens, size_t* out_len) {
+    return guard([&] {
+        require(ctx != nullptr, "ctx is NULL");
+        cwm::capi::copy_tokens_out(ctx->context->tokens(), tokens, max_tokens, out_len);
+    });
+}
+
+void cwm_context_cancel(cwm_context* ctx) {
+    if (ctx) ctx->context->request_cancel();
 }
 
 uint32_t cwm_context_n_past(const cwm_context* ctx) { return ctx ? ctx->context->n_past() : 0; }
@@ -50,8 +69,8 @@ cwm_status cwm_decode(cwm_context* ctx, const cwm_token* tokens, size_t n_tokens
     return guard([&] {
         require(ctx != nullptr, "ctx is NULL");
         require(tokens != nullptr || n_tokens == 0, "tokens is NULL");
-        ctx->logits = {};
-        ctx->logits = ctx->context->decode({tokens, n_tokens}, n_logits);
+        ctx->context->begin_operation();
+        ctx->context->decode({tokens, n_tokens}, n_logits);
     });
 }
 
@@ -59,8 +78,9 @@ cwm_status cwm_get_logits(const cwm_context* ctx, size_t i, const float** out_lo
     return guard([&] {
         require(ctx != nullptr && out_logits != nullptr, "ctx or out_logits is NULL");
         const size_t n_vocab = ctx->context->model().config().n_vocab;
-        require(i < ctx->logits.size() / n_vocab, "no logits row with that index from the last cwm_decode");
-        *out_logits = ctx->logits.data() + i * n_vocab;
+        const std::span<const float> logits = ctx->context->logits();
+        require(i < logits.size() / n_vocab, "no logits row with that index from the last cwm_decode");
+        *out_logits = logits.data() + i * n_vocab;
     });
 }
 
@@ -108,26 +128,13 @@ cwm_status cwm_generate(cwm_context* ctx, cwm_sampler* sampler, const cwm_token*
     return guard([&] {
         require(ctx != nullptr, "ctx is NULL");
         require(prompt != nullptr || n_prompt == 0, "prompt is NULL");
-        cwm::Context& context = *ctx->context;
-        const cwm::Model& model = context.model();
-        require(n_prompt > 0 || !ctx->logits.empty(), "empty prompt and no logits to continue from");
         cwm::Sampler greedy(cwm::SamplerParams{.temperature = 0.0f});
-        cwm::Sampler& s = sampler ? sampler->sampler : greedy;
-        for (size_t i = 0; i < n_prompt; ++i) s.accept(prompt[i]);
-        if (n_prompt > 0) ctx->logits = context.decode({prompt, n_prompt}, 1);
-        cwm::Utf8Stream stream;
-        const size_t n_vocab = model.config().n_vocab;
-        for (size_t produced = 0; produced < max_tokens; ++produced) {
-            const cwm::Token token = s.sample(ctx->logits.subspan(ctx->logits.size() - n_vocab));
-            s.accept(token);
-            const auto& stops = model.tokenizer().stop_tokens;
-            if (std::find(stops.begin(), stops.end(), token) != stops.end()) break;
-            const std::string text = stream.push(model.tokenizer().token_bytes(token, false));
-            if (on_text && on_text(text.data(), text.size(), token, user_data) != 0) return;
-            ctx->logits = context.decode({&token, 1}, 1);
-        }
-        const std::string tail = stream.finish();
-        if (on_text && !tail.empty()) on_text(tail.data(), tail.size(), -1, user_data);
+        cwm::TextSink sink;
+        if (on_text)
+            sink = [&](std::string_view text, cwm::Token token) {
+                return on_text(text.data(), text.size(), token, user_data) == 0;
+            };
+        cwm::generate(*ctx->context, sampler ? sampler->sampler : greedy, {prompt, n_prompt}, max_tokens, sink);
     });
 }
 

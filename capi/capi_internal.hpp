@@ -7,6 +7,7 @@
 #include <string>
 
 #include "context.hpp"
+#include "generation.hpp"
 #include "error.hpp"
 #include "model.hpp"
 #include "sampler.hpp"
@@ -18,7 +19,6 @@ struct cwm_model {
 
 struct cwm_context {
     std::unique_ptr<cwm::Context> context;
-    std::span<const float> logits;  // of the last cwm_decode
 };
 
 struct cwm_sampler {
@@ -67,5 +67,6 @@ void require_struct(const T* p, size_t min_size, const char* name) {
 
 // Copies `data` into a caller's buffer under the buffer contract of cwm.h.
 void copy_out(const std::string& data, char* buf, size_t buf_size, size_t* out_len);
+void copy_tokens_out(std::span<const cwm_token> data, cwm_token* buf, size_t max_tokens, size_t* out_len);
 
 }  // namespace cwm::capi

@@ -123,12 +123,7 @@ cwm_status cwm_tokenize(const cwm_model* model, const char* text, size_t len, in
         if (add_bos && tok.add_bos && tok.bos >= 0) ids.push_back(tok.bos);
         const auto body = tok.encode(std::string_view(text ? text : "", len), parse_special != 0);
         ids.insert(ids.end(), body.begin(), body.end());
-        *out_len = ids.size();
-        if (max_tokens < ids.size())
-            cwm::fail(cwm::Status::buffer_too_small, "token buffer of " + std::to_string(max_tokens) +
-                                                         " is too small; " + std::to_string(ids.size()) + " needed");
-        require(tokens != nullptr || ids.empty(), "tokens is NULL");
-        std::copy(ids.begin(), ids.end(), tokens);
+        cwm::capi::copy_tokens_out(ids, tokens, max_tokens, out_len);
     });
 }
 

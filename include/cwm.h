@@ -11,7 +11,10 @@
  *   - Strings are UTF-8. Nothing here prints, aborts or lets a C++ exception escape.
  *
  * Thread safety: a cwm_model is immutable after loading and may be shared by any number of
- * threads and contexts. A cwm_context or cwm_sampler must be used by one thread at a time.
+ * threads and contexts: each thread may load, query, tokenize with and create contexts on the
+ * same model at once. A cwm_context or cwm_sampler must be used by one thread at a time; the one
+ * exception is cwm_context_cancel, which any thread may call at any time. Different contexts
+ * are independent and may run at once (each has its own threads). cwm_last_error is per thread.
  */
 #ifndef CWM_H
 #define CWM_H
@@ -145,10 +148,49 @@ CWM_API cwm_status cwm_context_new(const cwm_model* model, const cwm_context_par
 CWM_API void cwm_context_free(cwm_context* ctx);
 /* Forgets every evaluated token. */
 CWM_API void cwm_context_clear(cwm_context* ctx);
+/* Keeps only the first `n_past` evaluated tokens (to re-evaluate a changed tail, or step back).
+ * Sliding-window layers keep only n_batch positions beyond their window, so a model with them
+ * can go back at most cwm_context_max_rewind() tokens: more gives CWM_ERR_INVALID_ARGUMENT
+ * (save and restore a state instead). The logits of the last decode are dropped. */
+CWM_API cwm_status cwm_context_truncate(cwm_context* ctx, uint32_t n_past);
+/* How many tokens cwm_context_truncate can take back now (at least n_batch, or all). */
+CWM_API uint32_t cwm_context_max_rewind(const cwm_context* ctx);
 CWM_API uint32_t cwm_context_n_past(const cwm_context* ctx);
 CWM_API uint32_t cwm_context_n_ctx(const cwm_context* ctx);
 /* Threads the context computes with (its own pool, including the calling thread). */
 CWM_API int32_t cwm_context_n_threads(const cwm_context* ctx);
+/* The evaluated tokens, under the buffer contract below. */
+CWM_API cwm_status cwm_context_tokens(const cwm_context* ctx, cwm_token* tokens, size_t max_tokens, size_t* out_len);
+
+/* Cancels the cwm_decode or cwm_generate running on `ctx` in another thread: it returns
+ * CWM_ERR_CANCELLED within one layer's computation. Tokens of the batches a decode already
+ * finished (n_batch each) stay evaluated; a generation keeps every token it streamed. Safe to
+ * call from any thread at any time, also when nothing runs (then it has no effect: each
+ * cwm_decode / cwm_generate call starts uncancelled). NULL is ignored. */
+CWM_API void cwm_context_cancel(cwm_context* ctx);
+
+/* ---- context state: save and restore (prompt caching) ------------------------------- */
+
+/* A context's state is its evaluated tokens, their KV-cache rows and the last logits row: a
+ * versioned, checksummed blob that names the model it belongs to. Restoring it into a context
+ * on the same model (any n_ctx large enough, any n_batch or n_threads) continues exactly as the
+ * saved context would; a long prompt prefix is then evaluated once and restored per request.
+ * Its size grows with the tokens: n_layer * 2 * n_head_kv * head_dim * 2 bytes per token (less
+ * on sliding-window layers), plus 4 * n_vocab for the logits. */
+
+/* Bytes cwm_context_state_save needs now. */
+CWM_API cwm_status cwm_context_state_size(const cwm_context* ctx, size_t* out_size);
+/* Writes the state into `buf` under the buffer contract below (`*out_len` = bytes). */
+CWM_API cwm_status cwm_context_state_save(const cwm_context* ctx, void* buf, size_t buf_size, size_t* out_len);
+/* Replaces the context's tokens, KV cache and logits with a saved state. On failure the
+ * context is unchanged: CWM_ERR_INVALID_FILE for a damaged state (magic, version, length,
+ * checksum), CWM_ERR_INVALID_ARGUMENT for a state of another model or layer layout,
+ * CWM_ERR_CONTEXT_FULL when it holds more tokens than this context's n_ctx. */
+CWM_API cwm_status cwm_context_state_load(cwm_context* ctx, const void* data, size_t len);
+/* The same through a file; the file appears only when completely written (no partial file).
+ * CWM_ERR_IO when it cannot be written or read. */
+CWM_API cwm_status cwm_context_state_save_file(const cwm_context* ctx, const char* path);
+CWM_API cwm_status cwm_context_state_load_file(cwm_context* ctx, const char* path);
 
 /* Evaluates `n_tokens` tokens after those already in the context and makes the logits of
  * the last `n_logits` of them available through cwm_get_logits (n_logits <= n_tokens).
@@ -185,8 +227,13 @@ CWM_API cwm_status cwm_sampler_accept(cwm_sampler* sampler, cwm_token token);
  * nonzero to stop generation (cwm_generate then returns CWM_OK). */
 typedef int (*cwm_stream_fn)(const char* text, size_t len, cwm_token token, void* user_data);
 
-/* Evaluates `prompt` (may be empty to continue), then samples up to `max_tokens` tokens,
- * stopping early at a stop token (which is not streamed). `sampler` may be NULL for greedy. */
+/* Evaluates `prompt` (may be empty to continue from the last logits), then samples up to
+ * `max_tokens` tokens, stopping early at a stop token (which is not streamed nor evaluated).
+ * `sampler` may be NULL for greedy. The context then holds the prompt and every streamed token
+ * with the logits after the last, ready to continue with an empty prompt; except when on_text
+ * stopped generation or it was cancelled (cwm_context_cancel, from another thread: returns
+ * CWM_ERR_CANCELLED), when the last streamed token may not be evaluated (cwm_context_tokens
+ * tells). */
 CWM_API cwm_status cwm_generate(cwm_context* ctx, cwm_sampler* sampler, const cwm_token* prompt, size_t n_prompt,
                                 size_t max_tokens, cwm_stream_fn on_text, void* user_data);
 

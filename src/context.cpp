@@ -10,7 +10,8 @@ namespace cwm {
 Context::Context(std::shared_ptr<const Model> model, const ContextOptions& options)
     : model_(std::move(model)),
       pool_(options.n_threads > 0 ? options.n_threads : ThreadPool::default_threads()),
-      cache_(model_->config(), options.n_ctx ? options.n_ctx : model_->config().n_ctx_train),
+      cache_(model_->config(), options.n_ctx ? options.n_ctx : model_->config().n_ctx_train,
+             std::max<uint32_t>(1, options.n_batch)),
       n_batch_(std::max<uint32_t>(1, options.n_batch)) {
     const ModelConfig& c = model_->config();
     const size_t n = n_batch_;
@@ -29,12 +30,13 @@ Context::Context(std::shared_ptr<const Model> model, const ContextOptions& optio
 
 std::span<const float> Context::decode(std::span<const Token> tokens, size_t n_logits) {
     const ModelConfig& c = model_->config();
+    logits_.clear();
     if (n_logits > tokens.size())
         fail(Status::invalid_argument, "asked for logits of " + std::to_string(n_logits) + " tokens out of " +
                                            std::to_string(tokens.size()));
-    if (tokens.size() > size_t(n_ctx() - n_past_))
+    if (tokens.size() > size_t(n_ctx() - n_past()))
         fail(Status::context_full, "the context holds " + std::to_string(n_ctx()) + " tokens; " +
-                                       std::to_string(n_past_) + " are used and " + std::to_string(tokens.size()) +
+                                       std::to_string(n_past()) + " are used and " + std::to_string(tokens.size()) +
                                        " more do not fit");
     for (size_t i = 0; i < tokens.size(); ++i)
         if (tokens[i] < 0 || uint32_t(tokens[i]) >= c.n_vocab)
@@ -49,6 +51,10 @@ std::span<const float> Context::decode(std::span<const Token> tokens, size_t n_l
             const size_t n_out = done + n > out_begin ? done + n - out_begin : 0;
             forward(tokens.subspan(done, n), n_out, logits_.data() + (out_begin - first_logit) * c.n_vocab);
         }
+    } catch (const Error& e) {
+        // A cancelled batch wrote at most n_batch positions, which the rings' slack absorbs.
+        e.status() == Status::cancelled ? logits_.clear() : clear();
+        throw;
     } catch (...) {
         // A failure mid-evaluation (out of memory) may have overwritten ring slots that
         // earlier positions still need, so the only consistent state left is an empty one.
@@ -62,7 +68,7 @@ void Context::forward(std::span<const Token> tokens, size_t n_logits, float* log
     const Model& m = *model_;
     const ModelConfig& c = m.config();
     const uint32_t n = uint32_t(tokens.size());
-    pos0_ = n_past_;
+    pos0_ = n_past();
     const kernels::WeightMatrix& e = m.token_embedding();
     const size_t row_bytes = kernels::row_bytes(e.type, e.cols);
     for (uint32_t t = 0; t < n; ++t)
@@ -70,14 +76,32 @@ void Context::forward(std::span<const Token> tokens, size_t n_logits, float* log
                             x_.data() + size_t(t) * c.n_embd);
     prepare_rope(n);
     for (uint32_t layer = 0; layer < c.n_layer; ++layer) {
+        check_cancel();
         attention_block(layer, n);
         ffn_block(layer, n);
     }
-    n_past_ += n;
+    tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
     if (n_logits == 0) return;
     normalize(m.output_norm(), uint32_t(n - n_logits), n);
     input_.reset(norm_.data(), n_logits, c.n_embd);
     kernels::matmul(m.output(), input_, logits, pool_);
+}
+
+void Context::check_cancel() {
+    if (cancel_requested_.exchange(false, std::memory_order_relaxed))
+        fail(Status::cancelled, "evaluation cancelled after " + std::to_string(n_past()) + " tokens");
+}
+
+void Context::truncate(uint32_t n) {
+    if (n > n_past())
+        fail(Status::invalid_argument, "cannot truncate to " + std::to_string(n) + " tokens: only " +
+                                           std::to_string(n_past()) + " are evaluated");
+    if (n_past() - n > max_rewind())
+        fail(Status::invalid_argument,
+             "cannot go back " + std::to_string(n_past() - n) + " tokens: the sliding-window layers keep " +
+                 std::to_string(max_rewind()) + " (n_batch) beyond their window; save and restore the state instead");
+    tokens_.resize(n);
+    logits_.clear();
 }
 
 template <class Fn>

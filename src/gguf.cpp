@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "error.hpp"
+#include "output_file.hpp"
 
 namespace cwm {
 
@@ -35,13 +36,6 @@ constexpr char kAlignmentKey[] = "general.alignment";
 constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // key length, type, u8 value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;  // name length, n_dims, ne[0], type, offset
 constexpr uint64_t kMaxElements = uint64_t(std::numeric_limits<int64_t>::max());  // ggml counts in int64
-
-// Reads errno before anything can clobber it: the arguments are existing strings and literals,
-// so nothing allocates between the failed call and here.
-[[noreturn]] void fail_io(const std::string& path, const char* action, const std::string& detail = {}) {
-    const int err = errno;
-    fail(Status::io_error, path + ": " + action + detail + ": " + std::system_category().message(err));
-}
 
 std::string shape_text(const std::vector<uint64_t>& ne) {
     std::string s = "[";
@@ -603,72 +597,6 @@ public:
     }
 };
 
-// Buffered output to a temporary file that is renamed into place by commit(); destroyed
-// without commit (any exception) it removes the temporary file.
-class OutputFile {
-public:
-    explicit OutputFile(std::string tmp_path) : path_(std::move(tmp_path)) {
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd_ < 0) fail_io(path_, "cannot create");
-        buf_.reserve(kBufferBytes);
-    }
-    OutputFile(const OutputFile&) = delete;
-    OutputFile& operator=(const OutputFile&) = delete;
-
-    ~OutputFile() {
-        if (fd_ >= 0) ::close(fd_);
-        if (!committed_) ::unlink(path_.c_str());
-    }
-
-    void write(const uint8_t* p, uint64_t n) {
-        if (buf_.size() + n > kBufferBytes) flush();
-        if (n >= kBufferBytes) return write_all(p, n);  // large tensors bypass the buffer
-        buf_.insert(buf_.end(), p, p + n);
-    }
-
-    void zeros(uint64_t n) {
-        static constexpr uint8_t kZeros[4096] = {};
-        while (n > 0) {
-            const uint64_t chunk = std::min<uint64_t>(n, sizeof kZeros);
-            write(kZeros, chunk);
-            n -= chunk;
-        }
-    }
-
-    void commit(const std::string& final_path) {
-        flush();
-        const int fd = fd_;
-        fd_ = -1;
-        if (::close(fd) != 0) fail_io(path_, "close failed");
-        if (std::rename(path_.c_str(), final_path.c_str()) != 0)
-            fail_io(path_, "cannot rename to ", final_path);
-        committed_ = true;
-    }
-
-private:
-    static constexpr uint64_t kBufferBytes = uint64_t(4) << 20;
-
-    void flush() {
-        write_all(buf_.data(), buf_.size());
-        buf_.clear();
-    }
-
-    void write_all(const uint8_t* p, uint64_t n) {
-        while (n > 0) {
-            const ssize_t w = ::write(fd_, p, size_t(std::min<uint64_t>(n, uint64_t(1) << 30)));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) fail_io(path_, "write failed");
-            p += w;
-            n -= uint64_t(w);
-        }
-    }
-
-    std::string path_;
-    int fd_ = -1;
-    bool committed_ = false;
-    std::vector<uint8_t> buf_;
-};
-
 // Validates a tensor added to the writer and returns its size in bytes. A template so it can
 // see the writer's private pending-tensor list without naming its type.
 template <class Pending>
@@ -745,7 +673,7 @@ void GgufWriter::write(const std::string& path, const Progress& progress) const 
         total += t.n_bytes;
     }
 
-    OutputFile out(path + ".tmp." + std::to_string(::getpid()));
+    OutputFile out(path);
     out.write(header.bytes.data(), header.bytes.size());
     out.zeros(align_up(header.bytes.size(), alignment_) - header.bytes.size());
     uint64_t done = 0;
@@ -761,7 +689,7 @@ void GgufWriter::write(const std::string& path, const Progress& progress) const 
         done += t.n_bytes;
         if (progress) progress(done, total);
     }
-    out.commit(path);
+    out.commit();
 }
 
 }  // namespace cwm

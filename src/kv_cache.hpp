@@ -1,8 +1,10 @@
 // Key/value cache of one sequence, stored as IEEE half (as llama.cpp does by default).
 //
 // A global layer keeps one slot per position of the context. A local (sliding-window) layer
-// keeps a ring of `window` slots: position p lives in slot p % window, so its memory never
-// grows past the window however long the context is.
+// keeps a ring of `window + slack` slots: position p lives in slot p % capacity, so its memory
+// never grows past that however long the context is. The slack keeps the `slack` positions
+// before the window too, so that the sequence can be cut back by up to `slack` tokens (a
+// cancelled batch, a debugger stepping back) without losing keys the window still needs.
 #pragma once
 
 #include <cstddef>
@@ -16,10 +18,14 @@ namespace cwm {
 
 class KvCache {
 public:
-    KvCache(const ModelConfig& config, uint32_t n_ctx);
+    KvCache(const ModelConfig& config, uint32_t n_ctx, uint32_t slack = 0);
 
     uint32_t n_ctx() const { return n_ctx_; }
     uint32_t capacity(uint32_t layer) const { return layers_[layer].capacity; }
+    uint32_t n_layer() const { return uint32_t(layers_.size()); }
+    // How many tokens a sequence of n_past can be cut back by with every layer still holding
+    // the keys its window needs (all of them when no ring wraps).
+    uint32_t max_rewind(uint32_t n_past) const;
     size_t row_size() const { return row_; }  // halves per position: n_head_kv * head_dim
 
     uint16_t* key(uint32_t layer, uint32_t pos) { return slot(layers_[layer].keys, layer, pos); }
@@ -40,6 +46,7 @@ private:
     }
 
     uint32_t n_ctx_;
+    uint32_t window_;
     size_t row_;
     std::vector<Layer> layers_;
 };

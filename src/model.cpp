@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "error.hpp"
+#include "hash.hpp"
 #include "packed_k.hpp"
 #include "packed_quant.hpp"
 #include "thread_pool.hpp"
@@ -51,6 +52,19 @@ std::vector<float> vector_f32(const GgufFile& file, const std::string& name, uin
     return out;
 }
 
+uint64_t fingerprint_of(const GgufFile& file) {
+    Fnv1a h;
+    for (const TensorView& t : file.tensors()) {
+        h.add(t.name.data(), t.name.size());
+        h.add_value(t.type);
+        for (uint64_t n : t.ne) h.add_value(n);
+        const size_t edge = size_t(std::min<uint64_t>(t.n_bytes, 64));
+        h.add(t.data, edge);
+        h.add(t.data + t.n_bytes - edge, edge);
+    }
+    return h.value();
+}
+
 }  // namespace
 
 std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoadOptions& options) {
@@ -58,6 +72,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoa
     model->file_ = std::make_unique<GgufFile>(path);
     model->config_ = ModelConfig::from_gguf(*model->file_);
     model->tokenizer_ = load_tokenizer_gguf(*model->file_);
+    model->fingerprint_ = fingerprint_of(*model->file_);
     model->bind_weights(options);
     if (options.repack) model->repack_weights();
     return model;

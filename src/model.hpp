@@ -47,6 +47,9 @@ public:
     const std::vector<double>& rope_inv_freqs() const { return rope_inv_freqs_; }
 
     uint64_t weight_bytes() const;  // bytes of all tensor data in the file
+    // Identifies the weights: a hash of every tensor's name, type, shape and first and last
+    // bytes, so that a saved context state is not restored onto another model.
+    uint64_t fingerprint() const { return fingerprint_; }
 
 private:
     // Owns one repacked matrix (64-byte aligned, allocated with std::aligned_alloc).
@@ -68,6 +71,7 @@ private:
     std::vector<float> output_norm_;
     kernels::WeightMatrix output_;
     std::vector<double> rope_inv_freqs_;
+    uint64_t fingerprint_ = 0;
     std::vector<PackedBuffer> packed_;
 };
 

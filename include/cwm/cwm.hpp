@@ -198,6 +198,31 @@ public:
         return {p, n_vocab_};
     }
     void clear() { cwm_context_clear(get()); }
+    // Keeps the first n evaluated tokens (at most max_rewind() back; see cwm_context_truncate).
+    void truncate(uint32_t n) { check(cwm_context_truncate(get(), n)); }
+    uint32_t max_rewind() const { return cwm_context_max_rewind(get()); }
+    // Stops a decode / generate running on this context in another thread (thread-safe).
+    void cancel() noexcept { cwm_context_cancel(get()); }
+    std::vector<token> tokens() const {
+        std::vector<token> out(n_past());
+        size_t n = 0;
+        check(cwm_context_tokens(get(), out.data(), out.size(), &n));
+        out.resize(n);
+        return out;
+    }
+
+    // The context's state (tokens, KV cache, last logits) as bytes, and back (cwm.h).
+    std::vector<uint8_t> save_state() const {
+        size_t size = 0;
+        check(cwm_context_state_size(get(), &size));
+        std::vector<uint8_t> out(size);
+        check(cwm_context_state_save(get(), out.data(), out.size(), &size));
+        return out;
+    }
+    void load_state(std::span<const uint8_t> state) { check(cwm_context_state_load(get(), state.data(), state.size())); }
+    void save_state_file(const std::string& path) const { check(cwm_context_state_save_file(get(), path.c_str())); }
+    void load_state_file(const std::string& path) { check(cwm_context_state_load_file(get(), path.c_str())); }
+
     uint32_t n_past() const { return cwm_context_n_past(get()); }
     uint32_t n_ctx() const { return cwm_context_n_ctx(get()); }
     int n_threads() const { return cwm_context_n_threads(get()); }

@@ -5,62 +5,13 @@
 #include <cwm.h>
 #include <cwm/cwm.hpp>
 
-#include <cmath>
-#include <cstdlib>
-#include <fstream>
-#include <unistd.h>
 #include <cstring>
-#include <algorithm>
 #include <string>
 #include <vector>
 
-namespace {
+#include "api_helpers.hpp"
 
-std::string model_path(const char* name) {
-    const char* dir = std::getenv("CWM_TEST_MODELS");
-    REQUIRE_MESSAGE(dir != nullptr, "CWM_TEST_MODELS is not set (ctest sets it; see tests/CMakeLists.txt)");
-    return std::string(dir) + "/" + name;
-}
-
-const cwm::model& tiny() {
-    static const cwm::model m(model_path("tiny-cwm.gguf"));
-    return m;
-}
-
-std::vector<cwm::token> some_tokens(size_t n) {
-    std::vector<cwm::token> t(n);
-    for (size_t i = 0; i < n; ++i) t[i] = cwm::token((i * 37 + 11) % 500);
-    return t;
-}
-
-double max_diff(std::span<const float> a, std::span<const float> b) {
-    REQUIRE(a.size() == b.size());
-    double m = 0;
-    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, double(std::fabs(a[i] - b[i])));
-    return m;
-}
-
-// A strict UTF-8 check written here so the test shares no code with the library.
-bool valid_utf8(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (!len || i + len > s.size()) return false;
-        for (size_t k = 1; k < len; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-        i += len;
-    }
-    return true;
-}
-
-std::string temp_file(const std::string& name, const std::string& bytes) {
-    const std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/cwm-api-" +
-                             std::to_string(::getpid()) + "-" + name;
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-}
-
-}  // namespace
+using namespace api_test;
 
 TEST_CASE("version and ABI version") {
     CHECK(std::string(cwm_version()).find('.') != std::string::npos);
@@ -142,16 +93,6 @@ TEST_CASE("tokenize follows the buffer contract and rejects invalid UTF-8") {
     CHECK(cwm_tokenize(tiny().get(), bad, sizeof bad - 1, 0, 0, ids.data(), ids.size(), &n) == CWM_ERR_INVALID_ARGUMENT);
     CHECK(std::string(cwm_last_error()).find("UTF-8") != std::string::npos);
 }
-
-double stddev(std::span<const float> x) {
-    double mean = 0, sq = 0;
-    for (float v : x) mean += v;
-    mean /= double(x.size());
-    for (float v : x) sq += (v - mean) * (v - mean);
-    return std::sqrt(sq / double(x.size()));
-}
-
-size_t argmax(std::span<const float> x) { return size_t(std::max_element(x.begin(), x.end()) - x.begin()); }
 
 // Prefill multiplies by sgemm and decode streams weight rows, so f32 sums differ in their
 // last bits; activations entering f16 products and keys/values entering the cache are then
