@@ -1,6 +1,7 @@
 // Shared plumbing of the C ABI: handle types and the exception-to-status boundary.
 #pragma once
 
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -13,8 +14,14 @@
 #include "sampler.hpp"
 #include "cwm.h"
 
+struct cwm_tokenizer {
+    std::unique_ptr<const cwm::Tokenizer> owned;  // null when borrowed from a model
+    const cwm::Tokenizer* tokenizer = nullptr;
+};
+
 struct cwm_model {
     std::shared_ptr<const cwm::Model> model;
+    cwm_tokenizer tokenizer;  // the model's own, handed out by cwm_model_get_tokenizer
 };
 
 struct cwm_context {

@@ -20,15 +20,24 @@ cwm_status cwm_model_load(const char* path, const cwm_model_params* params, cwm_
         require(out_model != nullptr, "out_model is NULL");
         cwm::ModelLoadOptions options;
         if (params) {
-            cwm::capi::require_struct(params, sizeof(cwm_model_params), "params");
+            cwm::capi::require_struct(params, offsetof(cwm_model_params, log), "params");  // the fields before `log`
             if (params->progress) {
                 auto fn = params->progress;
                 void* user = params->progress_user_data;
                 options.progress = [fn, user](float f) { return fn(f, user) == 0; };
             }
+            // Fields appended after the first version are read only when the caller's struct has them.
+            if (params->size >= offsetof(cwm_model_params, log_user_data) + sizeof(void*) && params->log) {
+                auto fn = params->log;
+                void* user = params->log_user_data;
+                options.log = [fn, user](cwm::LogLevel level, const std::string& message) {
+                    fn(static_cast<cwm_log_level>(level), message.c_str(), user);
+                };
+            }
         }
         auto handle = std::make_unique<cwm_model>();
         handle->model = cwm::Model::load(path, options);
+        handle->tokenizer.tokenizer = &handle->model->tokenizer();
         *out_model = handle.release();
     });
 }
@@ -111,47 +120,6 @@ cwm_status cwm_model_tensor_info(const cwm_model* model, size_t index, cwm_tenso
         out.n_bytes = t.n_bytes;
         *info = out;
     });
-}
-
-cwm_status cwm_tokenize(const cwm_model* model, const char* text, size_t len, int add_bos, int parse_special,
-                        cwm_token* tokens, size_t max_tokens, size_t* out_len) {
-    return guard([&] {
-        require(model != nullptr && out_len != nullptr, "model or out_len is NULL");
-        require(text != nullptr || len == 0, "text is NULL");
-        const cwm::Tokenizer& tok = model->model->tokenizer();
-        std::vector<cwm::Token> ids;
-        if (add_bos && tok.add_bos && tok.bos >= 0) ids.push_back(tok.bos);
-        const auto body = tok.encode(std::string_view(text ? text : "", len), parse_special != 0);
-        ids.insert(ids.end(), body.begin(), body.end());
-        cwm::capi::copy_tokens_out(ids, tokens, max_tokens, out_len);
-    });
-}
-
-cwm_status cwm_token_to_bytes(const cwm_model* model, cwm_token token, int render_special, char* buf, size_t buf_size,
-                              size_t* out_len) {
-    return guard([&] {
-        require(model != nullptr, "model is NULL");
-        copy_out(model->model->tokenizer().token_bytes(token, render_special != 0), buf, buf_size, out_len);
-    });
-}
-
-cwm_status cwm_detokenize(const cwm_model* model, const cwm_token* tokens, size_t n_tokens, int render_special,
-                          char* buf, size_t buf_size, size_t* out_len) {
-    return guard([&] {
-        require(model != nullptr, "model is NULL");
-        require(tokens != nullptr || n_tokens == 0, "tokens is NULL");
-        const std::vector<cwm::Token> ids(tokens, tokens + n_tokens);
-        cwm::Utf8Stream stream;
-        std::string text = stream.push(model->model->tokenizer().decode(ids, render_special != 0));
-        text += stream.finish();
-        copy_out(text, buf, buf_size, out_len);
-    });
-}
-
-int cwm_token_is_stop(const cwm_model* model, cwm_token token) {
-    if (!model) return 0;
-    const auto& stops = model->model->tokenizer().stop_tokens;
-    return std::find(stops.begin(), stops.end(), token) != stops.end() ? 1 : 0;
 }
 
 }  // extern "C"

@@ -52,6 +52,7 @@ typedef int32_t cwm_token;
 typedef struct cwm_model cwm_model;
 typedef struct cwm_context cwm_context;
 typedef struct cwm_sampler cwm_sampler;
+typedef struct cwm_tokenizer cwm_tokenizer;
 
 /* The message of the last failed call on this thread ("" if none). Valid until the next
  * libcwm call on this thread. */
@@ -67,10 +68,19 @@ CWM_API uint32_t cwm_abi_version(void);
 /* Progress callback: `fraction` in [0, 1]. Return nonzero to cancel (CWM_ERR_CANCELLED). */
 typedef int (*cwm_progress_fn)(float fraction, void* user_data);
 
+typedef enum cwm_log_level { CWM_LOG_DEBUG = 0, CWM_LOG_INFO = 1, CWM_LOG_WARN = 2 } cwm_log_level;
+/* Receives what the library would otherwise print (it never prints): one line without a
+ * trailing newline, valid only during the call. Called on the thread doing the work. */
+typedef void (*cwm_log_fn)(cwm_log_level level, const char* message, void* user_data);
+
 typedef struct cwm_model_params {
     size_t size; /* sizeof(cwm_model_params) */
     cwm_progress_fn progress;
     void* progress_user_data;
+    /* Since ABI 1 as well: where loading this model and creating its contexts report what
+     * they did (file, layout, kernels chosen, memory). NULL: nothing is reported. */
+    cwm_log_fn log;
+    void* log_user_data;
 } cwm_model_params;
 
 CWM_API void cwm_model_default_params(cwm_model_params* params);
@@ -110,6 +120,11 @@ typedef struct cwm_tensor_info {
 CWM_API size_t cwm_model_tensor_count(const cwm_model* model);
 CWM_API cwm_status cwm_model_tensor_info(const cwm_model* model, size_t index, cwm_tensor_info* info);
 
+/* The file's own chat template (metadata `tokenizer.chat_template`, usually Jinja) under the
+ * buffer contract below; "" when the file has none. CWM's chat format is also rendered
+ * natively by cwm_chat_render. */
+CWM_API cwm_status cwm_model_chat_template(const cwm_model* model, char* buf, size_t buf_size, size_t* out_len);
+
 /* ---- tokens ------------------------------------------------------------------------ */
 
 /* Buffer contract for every function that writes into a caller's buffer: `*out_len` (never
@@ -118,21 +133,71 @@ CWM_API cwm_status cwm_model_tensor_info(const cwm_model* model, size_t index, c
  * else; call again with a buffer of at least `*out_len`. Text outputs are NUL-terminated
  * when buf_size > *out_len. */
 
+/* A tokenizer on its own, without weights: from a GGUF file (its tokenizer.* keys), a Hugging
+ * Face tokenizer.json, a tiktoken tokenizer.model or a SentencePiece .model (chosen by
+ * content). Free with cwm_tokenizer_free. Thread safety as a model's: immutable, shareable. */
+CWM_API cwm_status cwm_tokenizer_load(const char* path, cwm_tokenizer** out_tokenizer);
+/* Frees a tokenizer from cwm_tokenizer_load; a model's own (cwm_model_get_tokenizer) is left
+ * to cwm_model_free and ignored here, as is NULL. */
+CWM_API void cwm_tokenizer_free(cwm_tokenizer* tokenizer);
+/* The model's tokenizer, valid while the model lives (NULL for a NULL model). */
+CWM_API const cwm_tokenizer* cwm_model_get_tokenizer(const cwm_model* model);
+/* Vocabulary size, BOS and EOS (-1 when the vocabulary has none); 0 / -1 for NULL. */
+CWM_API size_t cwm_tokenizer_n_vocab(const cwm_tokenizer* tokenizer);
+CWM_API cwm_token cwm_tokenizer_bos(const cwm_tokenizer* tokenizer);
+CWM_API cwm_token cwm_tokenizer_eos(const cwm_tokenizer* tokenizer);
+/* The id of the token whose vocabulary text is exactly `text` (NUL-terminated), e.g.
+ * "<|frame_sep|>": special tokens are found by name, never by a fixed id.
+ * CWM_ERR_INVALID_ARGUMENT when there is none. */
+CWM_API cwm_status cwm_tokenizer_find(const cwm_tokenizer* tokenizer, const char* text, cwm_token* out_token);
 /* Encodes UTF-8 text (`len` bytes; need not be NUL-terminated). `add_bos` prepends BOS when
- * the model's vocabulary asks for it; `parse_special` turns special-token texts such as
+ * the vocabulary asks for it; `parse_special` turns special-token texts such as
  * "<|eot_id|>" into their ids. Invalid UTF-8 gives CWM_ERR_INVALID_ARGUMENT. */
+CWM_API cwm_status cwm_tokenizer_encode(const cwm_tokenizer* tokenizer, const char* text, size_t len, int add_bos,
+                                        int parse_special, cwm_token* tokens, size_t max_tokens, size_t* out_len);
+/* The bytes of one token, which may be part of a UTF-8 character (use cwm_tokenizer_decode
+ * or a generation stream to get whole characters). Special tokens give their text only when
+ * `render_special`. */
+CWM_API cwm_status cwm_tokenizer_token_to_bytes(const cwm_tokenizer* tokenizer, cwm_token token, int render_special,
+                                                char* buf, size_t buf_size, size_t* out_len);
+/* Whole text of a token sequence; incomplete or invalid UTF-8 becomes U+FFFD. */
+CWM_API cwm_status cwm_tokenizer_decode(const cwm_tokenizer* tokenizer, const cwm_token* tokens, size_t n_tokens,
+                                        int render_special, char* buf, size_t buf_size, size_t* out_len);
+/* Whether `token` ends generation (end of text, end of turn, ...). */
+CWM_API int cwm_tokenizer_is_stop(const cwm_tokenizer* tokenizer, cwm_token token);
+
+/* The same four through a model's own tokenizer. */
 CWM_API cwm_status cwm_tokenize(const cwm_model* model, const char* text, size_t len, int add_bos, int parse_special,
                                 cwm_token* tokens, size_t max_tokens, size_t* out_len);
-/* The bytes of one token, which may be part of a UTF-8 character (use cwm_detokenize or a
- * generation stream to get whole characters). Special tokens give their text only when
- * `render_special`. */
 CWM_API cwm_status cwm_token_to_bytes(const cwm_model* model, cwm_token token, int render_special, char* buf,
                                       size_t buf_size, size_t* out_len);
-/* Whole text of a token sequence; incomplete or invalid UTF-8 becomes U+FFFD. */
 CWM_API cwm_status cwm_detokenize(const cwm_model* model, const cwm_token* tokens, size_t n_tokens,
                                   int render_special, char* buf, size_t buf_size, size_t* out_len);
-/* Whether `token` ends generation (end of text, end of turn, ...). */
 CWM_API int cwm_token_is_stop(const cwm_model* model, cwm_token token);
+
+/* ---- chat -------------------------------------------------------------------------- */
+
+typedef struct cwm_chat_message {
+    const char* role;    /* "system", "user", "assistant" or "tool: NAME" (NUL-terminated UTF-8) */
+    const char* content; /* NUL-terminated UTF-8 */
+} cwm_chat_message;
+
+typedef struct cwm_chat_params {
+    size_t size;               /* sizeof(cwm_chat_params) */
+    int reasoning;             /* CWM's reasoning mode: its <think> system instruction and prompt */
+    int add_generation_prompt; /* end with the assistant header (default 1) */
+} cwm_chat_params;
+
+CWM_API void cwm_chat_default_params(cwm_chat_params* params);
+/* Renders messages in CWM's chat format (../docs/chat.md): <|begin_of_text|>, then per message
+ * <|start_header_id|>ROLE<|end_header_id|>\n\nBODY<|eot_id|>, bodies stripped except tool
+ * results; CWM's system prompt is added when the first message is not a system one (in
+ * reasoning mode a caller's system text follows the reasoning instruction). Tokenize the
+ * result with parse_special. Output under the buffer contract. CWM_ERR_INVALID_ARGUMENT names
+ * the message with an unknown role, a late system message, invalid UTF-8 or a header token
+ * inside a body. `params` may be NULL for defaults. */
+CWM_API cwm_status cwm_chat_render(const cwm_chat_message* messages, size_t n_messages, const cwm_chat_params* params,
+                                   char* buf, size_t buf_size, size_t* out_len);
 
 /* ---- contexts ---------------------------------------------------------------------- */
 

@@ -26,6 +26,9 @@ Context::Context(std::shared_ptr<const Model> model, const ContextOptions& optio
     v16_.resize(n * kv_dim);
     gate_.resize(n * c.n_ff);
     up_.resize(n * c.n_ff);
+    model_->log(LogLevel::info, "context: " + std::to_string(n_ctx()) + " tokens, KV cache " +
+                                    std::to_string(cache_.bytes() >> 20) + " MiB reserved, " +
+                                    std::to_string(n_threads()) + " threads, batches of " + std::to_string(n_batch_));
 }
 
 std::span<const float> Context::decode(std::span<const Token> tokens, size_t n_logits) {

@@ -73,7 +73,14 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoa
     model->config_ = ModelConfig::from_gguf(*model->file_);
     model->tokenizer_ = load_tokenizer_gguf(*model->file_);
     model->fingerprint_ = fingerprint_of(*model->file_);
+    model->log_ = options.log;
     model->bind_weights(options);
+    const ModelConfig& c = model->config_;
+    model->log(LogLevel::info, path + ": " + c.arch + ", " + std::to_string(c.n_layer) + " layers (" +
+                                   std::to_string(c.n_local_layers()) + " local, window " + std::to_string(c.window) +
+                                   "), n_embd " + std::to_string(c.n_embd) + ", vocabulary " +
+                                   std::to_string(c.n_vocab) + ", " + std::to_string(model->weight_bytes() >> 20) +
+                                   " MiB of weights");
     if (options.repack) model->repack_weights();
     return model;
 }
@@ -91,6 +98,7 @@ std::vector<kernels::WeightMatrix*> Model::matrices() {
 void Model::repack_weights() {
     ThreadPool pool(ThreadPool::default_threads());
     std::unordered_map<const void*, const TensorView*> source;  // whose pages to release
+    uint64_t packed_bytes = 0;
     for (const TensorView& t : file_->tensors()) source.emplace(t.data, &t);
     for (kernels::WeightMatrix* m : matrices()) {
         const bool k_quant = kernels::is_packable_k(m->type);
@@ -108,7 +116,10 @@ void Model::repack_weights() {
         m->data = buffer.get();
         m->packed = true;
         packed_.push_back(std::move(buffer));
+        packed_bytes += bytes;
     }
+    log(LogLevel::info, "kernels: " + std::string(kernels::active_isa()) + "; " + std::to_string(packed_.size()) +
+                            " matrices repacked for them (" + std::to_string(packed_bytes >> 20) + " MiB)");
 }
 
 void Model::bind_weights(const ModelLoadOptions& options) {

@@ -22,6 +22,10 @@ struct LayerWeights {
     kernels::WeightMatrix w_gate, w_up, w_down;
 };
 
+enum class LogLevel { debug = 0, info = 1, warn = 2 };
+// Where the library reports what it did (it never prints).
+using LogFn = std::function<void(LogLevel, const std::string&)>;
+
 struct ModelLoadOptions {
     // Called with a fraction in [0, 1]; returning false cancels the load (Error cancelled).
     std::function<bool(float)> progress;
@@ -29,6 +33,8 @@ struct ModelLoadOptions {
     // q4_k / q6_k ones on CPUs with AVX-512 VNNI (kernels/packed_k.hpp).
     // The copies replace the file's pages in memory, so resident memory does not grow.
     bool repack = true;
+    // Receives a summary of the load, and later of each context created on the model.
+    LogFn log;
 };
 
 class Model {
@@ -50,6 +56,10 @@ public:
     // Identifies the weights: a hash of every tensor's name, type, shape and first and last
     // bytes, so that a saved context state is not restored onto another model.
     uint64_t fingerprint() const { return fingerprint_; }
+    // Reports through the load options' log function, if any.
+    void log(LogLevel level, const std::string& message) const {
+        if (log_) log_(level, message);
+    }
 
 private:
     // Owns one repacked matrix (64-byte aligned, allocated with std::aligned_alloc).
@@ -72,6 +82,7 @@ private:
     kernels::WeightMatrix output_;
     std::vector<double> rope_inv_freqs_;
     uint64_t fingerprint_ = 0;
+    LogFn log_;
     std::vector<PackedBuffer> packed_;
 };
 

@@ -59,10 +59,90 @@ struct tensor_info {
     uint64_t offset, n_bytes;
 };
 
+// A tokenizer: loaded on its own (owning) or a model's (a view valid while the model lives).
+class tokenizer {
+public:
+    explicit tokenizer(const std::string& path) {
+        cwm_tokenizer* raw = nullptr;
+        check(cwm_tokenizer_load(path.c_str(), &raw));
+        owned_.reset(raw);
+        view_ = raw;
+    }
+    explicit tokenizer(const cwm_tokenizer* view) : view_(view) {}
+
+    const cwm_tokenizer* get() const { return view_; }
+    size_t n_vocab() const { return cwm_tokenizer_n_vocab(view_); }
+    token bos() const { return cwm_tokenizer_bos(view_); }
+    token eos() const { return cwm_tokenizer_eos(view_); }
+    // The id of a token by its exact text, e.g. "<|frame_sep|>".
+    token find(const std::string& text) const {
+        token id = -1;
+        check(cwm_tokenizer_find(view_, text.c_str(), &id));
+        return id;
+    }
+
+    std::vector<token> encode(std::string_view text, bool add_bos = true, bool parse_special = false) const {
+        std::vector<token> ids(text.size() + 2);
+        size_t n = 0;
+        auto call = [&] {
+            return cwm_tokenizer_encode(view_, text.data(), text.size(), add_bos, parse_special, ids.data(), ids.size(), &n);
+        };
+        cwm_status st = call();
+        if (st == CWM_ERR_BUFFER_TOO_SMALL) {
+            ids.resize(n);
+            st = call();
+        }
+        check(st);
+        ids.resize(n);
+        return ids;
+    }
+
+    std::string token_bytes(token id, bool render_special = false) const {
+        return detail::read_string([&](char* buf, size_t size, size_t* len) {
+            return cwm_tokenizer_token_to_bytes(view_, id, render_special, buf, size, len);
+        });
+    }
+
+    std::string decode(std::span<const token> ids, bool render_special = false) const {
+        return detail::read_string([&](char* buf, size_t size, size_t* len) {
+            return cwm_tokenizer_decode(view_, ids.data(), ids.size(), render_special, buf, size, len);
+        });
+    }
+
+    bool is_stop(token id) const { return cwm_tokenizer_is_stop(view_, id) != 0; }
+
+private:
+    std::unique_ptr<cwm_tokenizer, detail::deleter<cwm_tokenizer, cwm_tokenizer_free>> owned_;
+    const cwm_tokenizer* view_ = nullptr;
+};
+
+struct chat_message {
+    std::string role, content;
+};
+
+// The messages in CWM's chat format (see cwm_chat_render).
+inline std::string render_chat(std::span<const chat_message> messages, bool reasoning = false,
+                               bool add_generation_prompt = true) {
+    std::vector<cwm_chat_message> raw;
+    raw.reserve(messages.size());
+    for (const chat_message& m : messages) raw.push_back({m.role.c_str(), m.content.c_str()});
+    cwm_chat_params params;
+    cwm_chat_default_params(&params);
+    params.reasoning = reasoning;
+    params.add_generation_prompt = add_generation_prompt;
+    return detail::read_string([&](char* buf, size_t size, size_t* len) {
+        return cwm_chat_render(raw.data(), raw.size(), &params, buf, size, len);
+    });
+}
+
 class model {
 public:
-    // `progress(fraction)` returning false cancels the load (error with CWM_ERR_CANCELLED).
-    explicit model(const std::string& path, std::function<bool(float)> progress = {}) {
+    using log_fn = std::function<void(cwm_log_level, std::string_view)>;
+
+    // `progress(fraction)` returning false cancels the load (error with CWM_ERR_CANCELLED);
+    // `log` receives what loading and contexts on this model report.
+    explicit model(const std::string& path, std::function<bool(float)> progress = {}, log_fn log = {})
+        : log_(std::make_unique<log_fn>(std::move(log))) {
         cwm_model_params params;
         cwm_model_default_params(&params);
         if (progress) {
@@ -70,6 +150,12 @@ public:
                 return (*static_cast<std::function<bool(float)>*>(user))(f) ? 0 : 1;
             };
             params.progress_user_data = &progress;
+        }
+        if (*log_) {
+            params.log = [](cwm_log_level level, const char* message, void* user) {
+                (*static_cast<log_fn*>(user))(level, message);
+            };
+            params.log_user_data = log_.get();  // stable: contexts created later log through it
         }
         cwm_model* raw = nullptr;
         check(cwm_model_load(path.c_str(), &params, &raw));
@@ -145,7 +231,17 @@ public:
 
     bool is_stop(token id) const { return cwm_token_is_stop(get(), id) != 0; }
 
+    tokenizer get_tokenizer() const { return tokenizer(cwm_model_get_tokenizer(get())); }
+
+    // The file's own chat template text ("" if none).
+    std::string chat_template() const {
+        return detail::read_string([&](char* buf, size_t size, size_t* len) {
+            return cwm_model_chat_template(get(), buf, size, len);
+        });
+    }
+
 private:
+    std::unique_ptr<log_fn> log_;  // declared first: destroyed after the model that calls it
     std::unique_ptr<cwm_model, detail::deleter<cwm_model, cwm_model_free>> handle_;
 };
 
