@@ -19,6 +19,9 @@ using quant::BlockQ6_K;
 using quant::BlockQ8_K;
 using quant::kSuperBlock;
 
+static_assert(kQ4SuperBlock == kGroupRows * sizeof(BlockQ4_K) && kQ4Qs + 32 * 64 == kQ4SuperBlock,
+              "packed Q4_K keeps exactly the source's size");
+
 size_t source_block_bytes(DType type) { return type == DType::q4_k ? sizeof(BlockQ4_K) : sizeof(BlockQ6_K); }
 
 size_t superblocks(size_t cols) { return cols / kSuperBlock; }
@@ -53,12 +56,29 @@ int packed_level(DType type, const uint8_t* sb, size_t i, size_t col) {
     return nibble | ((sub[kQ6Qh + 4 * i + b] >> (2 * k)) & 3) << 4;
 }
 
+// Row i's 6-bit value of sub-block j from Q4_K's planes at `planes` (the scales or the mins).
+int q4_six_bits(const uint8_t* planes, size_t i, size_t j) {
+    const int lo = planes[16 * (j / 2) + i] >> (4 * (j % 2)) & 0xf;
+    const int hi = planes[kQ4Hi + 16 * (j / 4) + i] >> (2 * (j % 4)) & 3;
+    return lo | hi << 4;
+}
+
 // Sub-block j's scale of row i (Q4_K 0..63, Q6_K int8), and Q4_K's min.
 int packed_scale(DType type, const uint8_t* sb, size_t i, size_t j) {
-    if (type == DType::q4_k) return sb[kQ4Scale + 16 * j + i];
+    if (type == DType::q4_k) return q4_six_bits(sb + kQ4Scale, i, j);
     return int8_t(sb[kQ6Scale + 32 * (j / 2) + 2 * i + j % 2]);
 }
-int packed_min(const uint8_t* sb, size_t i, size_t j) { return sb[kQ4Min + 16 * j + i]; }
+int packed_min(const uint8_t* sb, size_t i, size_t j) { return q4_six_bits(sb + kQ4Min, i, j); }
+
+// Row i's 8 six-bit values v (scales or mins) into Q4_K's planes at `planes`.
+void put_six_bits(const uint8_t* v, size_t i, uint8_t* planes) {
+    for (size_t m = 0; m < 4; ++m) planes[16 * m + i] = uint8_t((v[2 * m] & 0xf) | (v[2 * m + 1] & 0xf) << 4);
+    for (size_t h = 0; h < 2; ++h) {
+        uint8_t top = 0;
+        for (size_t k = 0; k < 4; ++k) top |= uint8_t(v[4 * h + k] >> 4 << (2 * k));
+        planes[kQ4Hi + 16 * h + i] = top;
+    }
+}
 
 void pack_q4_k(const BlockQ4_K* const* rows, size_t sb, uint8_t* out) {
     for (size_t i = 0; i < kGroupRows; ++i) {
@@ -67,10 +87,8 @@ void pack_q4_k(const BlockQ4_K* const* rows, size_t sb, uint8_t* out) {
         std::memcpy(out + kQ4Dmin + 2 * i, &b.dmin, 2);
         uint8_t sm[16];
         quant::unpack_scales_mins_q4_k(b.scales, sm);
-        for (size_t j = 0; j < 8; ++j) {
-            out[kQ4Scale + 16 * j + i] = sm[j];
-            out[kQ4Min + 16 * j + i] = sm[8 + j];
-        }
+        put_six_bits(sm, i, out + kQ4Scale);
+        put_six_bits(sm + 8, i, out + kQ4Min);
         for (size_t chunk = 0; chunk < 32; ++chunk) std::memcpy(out + kQ4Qs + 64 * chunk + 4 * i, b.qs + 4 * chunk, 4);
     }
 }

@@ -5,10 +5,14 @@
 // products into the 16 rows' int32 sums, and no horizontal reduction is ever needed. Each
 // group stores, per 256-column super-block sb (quant_k.hpp has the formats):
 //
-//   Q4_K, 2368 bytes per super-block (the source's 2304 plus 2.8%: scales and mins unpacked):
+//   Q4_K, 2304 bytes per super-block (exactly the source's 16 x 144; the 6-bit sub-block scales
+//   and mins kept in a 4-bit and a 2-bit plane, like Q6_K's levels):
 //     uint16 d[16], uint16 dmin[16]   the 16 rows' f16 super-block scales
-//     uint8 scale[8][16]              sub-block j's 6-bit scale for each row
-//     uint8 min[8][16]                sub-block j's 6-bit min for each row
+//     uint8 scale_lo[4][16]           [m][i]: row i's low 4 bits of sub-block 2m's scale (low
+//                                     nibble) and of sub-block 2m + 1's (high nibble)
+//     uint8 scale_hi[2][16]           [h][i]: bit pair k = the top 2 bits of row i's scale of
+//                                     sub-block 4h + k
+//     uint8 min_lo[4][16], uint8 min_hi[2][16]   the mins, likewise
 //     32 chunks (g = 0..3, c = 0..7) of 64 bytes: row i's 4 bytes are the row's own bytes
 //       qs[32g + 4c .. 32g + 4c + 3], whose low nibbles are columns 64g + 4c .. +3 (sub-block
 //       2g) and high nibbles columns 64g + 32 + 4c .. +3 (sub-block 2g + 1).
@@ -41,7 +45,8 @@ namespace cwm::kernels {
 
 // Byte offsets of the layout above within one group super-block.
 namespace kpack {
-constexpr size_t kQ4SuperBlock = 2368, kQ4Dmin = 32, kQ4Scale = 64, kQ4Min = 192, kQ4Qs = 320;
+constexpr size_t kQ4SuperBlock = 2304, kQ4Dmin = 32, kQ4Scale = 64, kQ4Min = 160, kQ4Qs = 256;
+constexpr size_t kQ4Hi = 64;  // offset of scale_hi within the scales (of min_hi within the mins)
 constexpr size_t kQ6SuperBlock = 3328, kQ6SubBlock = 192, kQ6Qh = 128, kQ6Scale = 3072;
 constexpr size_t kRowScales = 16 * sizeof(uint16_t);  // one f16 per row of the group
 // Bytes of one packed group of `superblocks` 256-column super-blocks (Q6_K's d array included).

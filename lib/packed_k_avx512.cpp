@@ -63,6 +63,28 @@ inline void sub_block(const __m512i* w, int n_regs, const int8_t* const* q, __m5
     }
 }
 
+// The 16 bytes at p as int16 pairs: byte i in both halves of lane i (one vpshufb, where widening
+// to int32 and then doubling would take three ops).
+inline __m512i load128_u8_to_i16_pairs(const uint8_t* p) {
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i index = _mm512_or_si512(_mm512_or_si512(lane, _mm512_slli_epi32(lane, 16)),
+                                          _mm512_set1_epi32(int(0x80008000)));  // 0x80: a zero byte
+    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), index);
+}
+
+// Q4_K's 6-bit values (the scales or the mins, planes at p) of sub-blocks 2g and 2g + 1 for the
+// 16 rows, as int32 or int16 pairs (as Load widens the bytes): a nibble of lo[g] or'ed with
+// hi[g / 2]'s bit pair 2g % 4 or 2g % 4 + 1 moved to bits 4-5 of each 16-bit half (16-bit shifts,
+// so that neither half's bits reach the other).
+template <__m512i (*Load)(const uint8_t*)>
+inline void q4_six_bits(const uint8_t* p, int g, __m512i* out) {
+    const __m512i top = _mm512_set1_epi32(0x00300030);
+    const __m512i lo = Load(p + 16 * g), hi = Load(p + kQ4Hi + 16 * (g / 2));
+    const __m512i pair = g % 2 ? hi : _mm512_slli_epi16(hi, 4);  // bit pair 2g % 4 at bits 4-5
+    out[0] = or_and(_mm512_and_si512(lo, _mm512_set1_epi32(0x000f000f)), pair, top);
+    out[1] = or_and(_mm512_srli_epi16(lo, 4), _mm512_srli_epi16(pair, 2), top);
+}
+
 // Q4_K: sub-block 2g + half is 8 registers, the low (half 0) or high nibbles of chunks (g, c).
 template <int T>
 void q4_k_superblock(const uint8_t* sb, const BlockQ8_K* const* a, __m512* acc) {
@@ -70,7 +92,9 @@ void q4_k_superblock(const uint8_t* sb, const BlockQ8_K* const* a, __m512* acc) 
     __m512i sumi[T];
     for (int t = 0; t < T; ++t) sumi[t] = _mm512_setzero_si512();
     const int8_t* q[T];
-    for (int g = 0; g < 4; ++g)
+    for (int g = 0; g < 4; ++g) {
+        __m512i scales[2];
+        q4_six_bits<load128_u8_to_i32>(sb + kQ4Scale, g, scales);
         for (int half = 0; half < 2; ++half) {
             __m512i w[8];
             for (int c = 0; c < 8; ++c) {
@@ -78,15 +102,13 @@ void q4_k_superblock(const uint8_t* sb, const BlockQ8_K* const* a, __m512* acc) 
                 w[c] = _mm512_and_si512(half ? _mm512_srli_epi16(raw, 4) : raw, nibble);
             }
             for (int t = 0; t < T; ++t) q[t] = a[t]->qs + 64 * g + 32 * half;
-            sub_block<T>(w, 8, q, load128_u8_to_i32(sb + kQ4Scale + 16 * (2 * g + half)), sumi);
+            sub_block<T>(w, 8, q, scales[half], sumi);
         }
+    }
     // summ = sum_j min_j * (bsum[2j] + bsum[2j+1]): int16 pairs (min_j, min_j) against the
     // bsum pair, one vpdpwssd per sub-block.
     __m512i mins[8];
-    for (int j = 0; j < 8; ++j) {
-        const __m512i m = load128_u8_to_i32(sb + kQ4Min + 16 * j);
-        mins[j] = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
-    }
+    for (int g = 0; g < 4; ++g) q4_six_bits<load128_u8_to_i16_pairs>(sb + kQ4Min, g, mins + 2 * g);
     const __m512 d = load_f16x16(sb), dmin = load_f16x16(sb + kQ4Dmin);
     for (int t = 0; t < T; ++t) {
         __m512i summ = _mm512_setzero_si512();
