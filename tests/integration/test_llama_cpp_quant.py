@@ -59,17 +59,24 @@ MODELS = {
     # output is byte-identical to llama.cpp's own quantizer: test_quantize_q4_k_m.py)
     "q4_k_m": ["--dtype", "f16", "--layers", "3", "--embd", "256", "--heads", "4", "--kv-heads", "2", "--ff", "512",
                "--scale", "5", "--rope-theta", "500000", "--seed", "13"],
+    # one layer: no rounding flip can propagate, so the K-quant products are compared tightly
+    "q4_k_m_1layer": ["--dtype", "f16", "--layers", "1", "--embd", "256", "--heads", "4", "--kv-heads", "2",
+                      "--ff", "512", "--scale", "5", "--rope-theta", "500000", "--seed", "13"],
 }
-QUANTIZED_BY_CWM = {"q4_k_m"}
+QUANTIZED_BY_CWM = {"q4_k_m", "q4_k_m_1layer"}
 
-# A known gap, kept visible rather than hidden: on q4_k_m cwm's perplexity differs from
-# llama.cpp's by +7.8e-3 and a logit by 6.9e-2 std (2026-11-30, AVX2 row dots), and by +3.9e-3
-# (inside the bound) and 6.2e-2 std (outside) on 2026-12-01 (AVX-512 VNNI packed Q4_K/Q6_K,
-# bit-identical to the scalar reference). Activations and single dot products agree with
-# llama.cpp's (test_kquant_llama_cpp.py); its repacked Q4_K gemm sums in another order, which
-# these sharp random models amplify. Not yet explained further.
-_Q4_K_M_GAP = pytest.mark.xfail(reason="q4_k_m: up to +7.8e-3 ppl / 6.9e-2 std logits vs llama.cpp (see above)")
-COMPARED = [pytest.param(n, marks=_Q4_K_M_GAP) if n == "q4_k_m" else n for n in MODELS]
+# q4_k_m: the logits of this 3-layer model differ from llama.cpp's by ~6e-2 std, and so do
+# llama.cpp's own portable builds (x64, sse42, sandybridge: 6.3e-2 to 7.1e-2 from its AVX2+
+# builds on the same file, measured 2026-12-01), while its AVX2+ builds agree to 1.5e-6. The
+# gap is therefore not in the K-quant arithmetic: matching llama.cpp's Q4_K / Q6_K float order
+# moved cwm by 7.5e-7 std, and a one-layer model of the same kind agrees to 8e-7
+# (q4_k_m_1layer below, held to 1e-4). It is float rounding elsewhere (RoPE angles, softmax)
+# flipping int8 roundings of the activations from the second layer on, which these sharp random
+# models amplify. So on q4_k_m cwm must be as close to llama.cpp as llama.cpp's own builds are
+# to each other: the bound is the largest of their distances, if above LOGIT_BOUND.
+PORTABLE_BUILDS = ("x64", "sse42", "sandybridge")
+LOGIT_BOUNDS = {"q4_k_m_1layer": 1e-4}
+COMPARED = list(MODELS)
 
 
 def _f32_twin(name):
@@ -114,7 +121,7 @@ def model_files(cwm_bin, peer, tokenizer_json, workdir):
             _run([sys.executable, MAKE_GGUF, "--tokenizer-json", tokenizer_json, "--out", source, *options],
                  f"make_llama_gguf.py ({name})", env=env)
             if source != out:
-                _run([cwm_bin, "quantize", source, out, "--type", name], f"cwm quantize ({name})")
+                _run([cwm_bin, "quantize", source, out, "--type", "q4_k_m"], f"cwm quantize ({name})")
                 source.unlink()
             files[name] = out
         return files[name]
@@ -162,9 +169,30 @@ def test_perplexity(runs, name):
     check_perplexity(runs(name), name, MODELS[name], REPORT, _write_report, PPL_BOUND)
 
 
+def _llama_build_spread(llama_ppl, model_files, text_file, workdir, name, reference):
+    """The largest distance (in std of `reference`) of llama.cpp's portable builds' logits from
+    its default build's on model `name`."""
+    spread = 0.0
+    for build in PORTABLE_BUILDS:
+        env = dict(os.environ, PEER_CPU_VARIANT=build)
+        logits = workdir / f"{name}.llama-{build}.logits"
+        _run([llama_ppl, "-m", model_files(name, MODELS[name]), "-f", text_file,
+              "-c", CTX, "-t", THREADS, "--dump-logits", logits], f"llama-ppl ({build}) on {name}", env=env)
+        distance = float(np.abs(np.loadtxt(logits) - reference).max() / reference.std())
+        print(f"\n[{name}] llama.cpp {build} build vs default build: {distance:.3e} std")
+        spread = max(spread, distance)
+    return spread
+
+
 @pytest.mark.parametrize("name", COMPARED)
-def test_logits(runs, name):
-    check_logits(runs(name), name, REPORT, _write_report, LOGIT_BOUND)
+def test_logits(runs, peer, model_files, text_file, workdir, name):
+    r = runs(name)
+    bound = LOGIT_BOUNDS.get(name, LOGIT_BOUND)
+    if name == "q4_k_m":
+        spread = _llama_build_spread(peer[0], model_files, text_file, workdir, name, r["llama"]["logits"])
+        REPORT["models"].setdefault(name, {}).update(llama_build_spread=spread)
+        bound = max(bound, spread)
+    check_logits(r, name, REPORT, _write_report, bound)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
