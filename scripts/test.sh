@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds libcwm twice (optimised, and with AddressSanitizer + UndefinedBehaviorSanitizer),
+# Builds libcwm three times (optimised, with AddressSanitizer + UndefinedBehaviorSanitizer, and
+# the library with ThreadSanitizer for its thread-safety test),
 # fetches the external oracles the tests compare against, and runs every test.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -15,8 +16,13 @@ export PEER_DIR CWM_GGUF_PY
 
 bash "$root/scripts/build.sh" "$root/build"
 bash "$root/scripts/build.sh" "$root/build-asan" -DCWM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# ThreadSanitizer: only the library and its thread-safety test (and the models it runs on).
+cmake -S "$root" -B "$root/build-tsan" -DCWM_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build-tsan" -j"$jobs" --target cwm_tsan_tests
 
 echo "== tests (optimised build)"
 ctest --test-dir "$root/build" --output-on-failure -j"$jobs"
 echo "== tests under ASan + UBSan"
 ctest --test-dir "$root/build-asan" --output-on-failure -L sanitize
+echo "== one model from several threads, under ThreadSanitizer"
+ctest --test-dir "$root/build-tsan" --output-on-failure -L tsan
