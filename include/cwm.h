@@ -269,6 +269,11 @@ CWM_API cwm_status cwm_get_logits(const cwm_context* ctx, size_t i, const float*
 
 /* ---- sampling and generation ------------------------------------------------------- */
 
+/* A sampler is a chain of stages applied in this order (llama.cpp's default chain), each off at
+ * its neutral value: repetition penalty (over the last repeat_last_n accepted tokens) -> greedy
+ * argmax when temperature <= 0 -> top-k -> top-p -> min-p (both at temperature 1) -> a seeded
+ * draw from softmax(logit / temperature). The same seed, parameters and accepted tokens always
+ * give the same choices. */
 typedef struct cwm_sampler_params {
     size_t size;          /* sizeof(cwm_sampler_params) */
     float temperature;    /* <= 0: greedy */
