@@ -189,7 +189,7 @@ typedef struct cwm_chat_params {
 } cwm_chat_params;
 
 CWM_API void cwm_chat_default_params(cwm_chat_params* params);
-/* Renders messages in CWM's chat format (../docs/chat.md): <|begin_of_text|>, then per message
+/* Renders messages in CWM's chat format (docs/api.md, "Chat"): <|begin_of_text|>, then per message
  * <|start_header_id|>ROLE<|end_header_id|>\n\nBODY<|eot_id|>, bodies stripped except tool
  * results; CWM's system prompt is added when the first message is not a system one (in
  * reasoning mode a caller's system text follows the reasoning instruction). Tokenize the
