@@ -198,3 +198,41 @@ TEST_CASE("the prompt: the marked source, or the marker added to a named entry")
     CHECK_THROWS_AS(build_prompt(plain), Error);
     CHECK_THROWS_AS(build_prompt(plain, "h"), Error);
 }
+
+#include "trace_compare.hpp"
+
+TEST_CASE("comparing a trace with itself, and with a prediction that goes wrong at frame 12") {
+    const Trace actual = parse_text(kSource, example_text());
+    const Comparison same = compare(actual, actual);
+    CHECK(same.exact_frames == 17);
+    CHECK(same.frame_accuracy() == 1.0);
+    CHECK_FALSE(same.first_divergence);
+    CHECK(same.result_match());
+
+    // The prediction thinks double(1) is 3: frames 12 (y), 13 (its return), 14 and 15 (total,
+    // written and then resolved from "..") and 16 (the result, 3) differ.
+    std::string wrong = example_text();
+    for (auto [from, to] : {std::pair{"{\"x\": \"..\", \"y\": \"2\"}", "{\"x\": \"..\", \"y\": \"3\"}"},
+                            std::pair{"return y\n<|arg_sep|>\"2\"", "return y\n<|arg_sep|>\"3\""},
+                            std::pair{"\"total\": \"2\", \"i\": \"1\"", "\"total\": \"3\", \"i\": \"1\""},
+                            std::pair{"return total\n<|arg_sep|>\"2\"", "return total\n<|arg_sep|>\"3\""}})
+        wrong.replace(wrong.find(from), std::string(from).size(), to);
+    const Comparison c = compare(parse_text(kSource, wrong), actual);
+    CHECK(c.first_divergence == size_t(12));
+    CHECK(c.exact_frames == 17 - 5);  // frames 12, 13, 14, 15 (resolved total) and 16 differ
+    CHECK(c.event_matches == 17);
+    CHECK(c.line_matches == 17);
+    CHECK(c.variables_matched == c.variables - 3);  // y in 12, total in 14 and 15
+    CHECK(c.actual_result == "2");
+    CHECK(c.predicted_result == "3");
+    CHECK_FALSE(c.result_match());
+    const std::string json = to_json(c);
+    CHECK(json.find("\"first_divergence\":12") != std::string::npos);
+    CHECK(json.find("\"result_match\":false") != std::string::npos);
+
+    Trace shorter = actual;
+    shorter.frames.resize(10);
+    const Comparison s = compare(shorter, actual);
+    CHECK(s.first_divergence == size_t(10));
+    CHECK_FALSE(s.predicted_result);
+}
