@@ -73,6 +73,8 @@ public:
     bool in_frame() const { return part_ != Part::kind; }
     // Ends the input: an unfinished frame or a missing <|end_of_text|> becomes an issue.
     Trace finish();
+    // Records a problem found outside the parser (e.g. a frame that never ends).
+    void note(const std::string& message) { issue(message); }
 
 private:
     enum class Part { kind, locals, line, value, after_end };
