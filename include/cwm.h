@@ -307,6 +307,100 @@ typedef int (*cwm_stream_fn)(const char* text, size_t len, cwm_token token, void
 CWM_API cwm_status cwm_generate(cwm_context* ctx, cwm_sampler* sampler, const cwm_token* prompt, size_t n_prompt,
                                 size_t max_tokens, cwm_stream_fn on_text, void* user_data);
 
+/* ---- execution traces ------------------------------------------------------------- */
+
+/* CWM predicts how a Python program runs as a trace of frames (docs/traces.md; the format is
+ * ../shared/docs/trace-format.md). A trace session asks a model for that prediction one frame
+ * at a time, like a step debugger, on one context whose KV cache every step extends: a step
+ * costs only its own new tokens. The model's vocabulary must have the trace tokens
+ * (<|frame_sep|>, <|call_sep|>, ...), found by name. Everything a session returns (frame
+ * strings, issues) stays valid until the session's next step / force / back / reset / free. */
+typedef struct cwm_trace_session cwm_trace_session;
+
+typedef enum cwm_trace_event {
+    CWM_TRACE_CALL = 0,
+    CWM_TRACE_LINE = 1,
+    CWM_TRACE_RETURN = 2,
+    CWM_TRACE_EXCEPTION = 3
+} cwm_trace_event;
+
+typedef struct cwm_trace_params {
+    size_t size;               /* sizeof(cwm_trace_params) */
+    const char* entry;         /* function to trace; NULL: the one marked "# << START_OF_TRACE" */
+    uint32_t max_frame_tokens; /* a frame not ended after this many tokens is malformed (default 2048) */
+} cwm_trace_params;
+
+CWM_API void cwm_trace_default_params(cwm_trace_params* params);
+
+/* The prompt that asks for a trace of `source` (`len` bytes of UTF-8), under the buffer
+ * contract: "<|begin_of_text|><|trace_context_start|>SOURCE<|frame_sep|>" with the marker
+ * added to `entry`'s def line when `entry` is not NULL. CWM_ERR_INVALID_ARGUMENT when no
+ * function is marked and none named, or `entry` is not defined. */
+CWM_API cwm_status cwm_trace_prompt(const char* source, size_t len, const char* entry, char* buf, size_t buf_size,
+                                    size_t* out_len);
+
+/* Starts a session: clears `ctx` and evaluates the trace prompt. `sampler` NULL: greedy. The
+ * context and sampler must outlive the session and not be used by anything else meanwhile. */
+CWM_API cwm_status cwm_trace_session_new(cwm_context* ctx, cwm_sampler* sampler, const char* source, size_t len,
+                                         const cwm_trace_params* params, cwm_trace_session** out_session);
+CWM_API void cwm_trace_session_free(cwm_trace_session* session);
+
+typedef enum cwm_trace_move {
+    CWM_TRACE_STEP = 0, /* the model's next frame, stepping into calls */
+    CWM_TRACE_NEXT = 1, /* the next frame of this function: a call is stepped over by writing
+                           <|return_sep|> after it (the model predicts the return value directly) */
+    CWM_TRACE_OUT = 2,  /* frames until this function returns or raises */
+    CWM_TRACE_BACK = 3, /* take back the last frame (truncating the KV cache; never re-reading the prompt) */
+    CWM_TRACE_RESET = 4 /* back to just after the prompt */
+} cwm_trace_move;
+
+/* Moves the session. `*out_moved` (may be NULL) is 1 when a frame was produced or taken back,
+ * 0 when the trace had ended, the model wrote no complete frame (an issue says why) or there
+ * was nothing to take back. Malformed model output is never an error: it becomes an issue. */
+CWM_API cwm_status cwm_trace_move_to(cwm_trace_session* session, cwm_trace_move move, int* out_moved);
+/* Teacher forcing: evaluates one frame written out with literal special tokens (e.g. the real
+ * trace's next frame) as if the model had written it. */
+CWM_API cwm_status cwm_trace_force(cwm_trace_session* session, const char* frame_text, size_t len);
+/* Steps until the trace ends or `max_frames` more frames were produced. */
+CWM_API cwm_status cwm_trace_predict(cwm_trace_session* session, size_t max_frames);
+
+CWM_API size_t cwm_trace_frame_count(const cwm_trace_session* session);
+CWM_API int cwm_trace_ended(const cwm_trace_session* session);
+/* Tokens evaluated by the session, its prompt included, and the prompt's alone. */
+CWM_API size_t cwm_trace_tokens_evaluated(const cwm_trace_session* session);
+CWM_API size_t cwm_trace_prompt_tokens(const cwm_trace_session* session);
+
+typedef struct cwm_trace_frame {
+    size_t size;               /* set by the caller to sizeof(cwm_trace_frame) */
+    cwm_trace_event event;
+    const char* line;          /* the source line, indentation and newline included */
+    int32_t line_number;       /* 1-based line of the source; 0 when it matches none */
+    size_t n_locals;
+    const char* value;         /* return / exception frames: repr of the value; else NULL */
+} cwm_trace_frame;
+
+CWM_API cwm_status cwm_trace_frame_get(const cwm_trace_session* session, size_t index, cwm_trace_frame* frame);
+/* Local `i` of frame `index`: its name and repr, as written (`resolved` 0: ".." when
+ * unchanged) or with ".." replaced by the value it stands for (`resolved` nonzero). */
+CWM_API cwm_status cwm_trace_frame_local(const cwm_trace_session* session, size_t index, size_t i, int resolved,
+                                         const char** out_name, const char** out_repr);
+/* Problems in the model's output so far (malformed frames, unknown lines...). */
+CWM_API size_t cwm_trace_issue_count(const cwm_trace_session* session);
+CWM_API cwm_status cwm_trace_issue(const cwm_trace_session* session, size_t index, size_t* out_frame,
+                                   const char** out_message);
+
+/* The trace text written after the prompt so far (special tokens spelled out), under the
+ * buffer contract: what cwm_trace_compare takes as the prediction. */
+CWM_API cwm_status cwm_trace_text(const cwm_trace_session* session, char* buf, size_t buf_size, size_t* out_len);
+
+/* Compares a predicted trace with the actual one, both as text with literal special tokens
+ * (e.g. the tracer's output), for the program `source`: a JSON object under the buffer
+ * contract with frame, event, line and per-variable agreement, the first divergence and
+ * whether the entry's result matches (docs/traces.md). */
+CWM_API cwm_status cwm_trace_compare(const char* source, size_t source_len, const char* predicted, size_t predicted_len,
+                                     const char* actual, size_t actual_len, char* buf, size_t buf_size,
+                                     size_t* out_len);
+
 /* ---- quantization ------------------------------------------------------------------ */
 
 /* Weight types a model can be quantized to, numbered as ggml numbers them. */

@@ -56,6 +56,7 @@ public:
     size_t prompt_tokens() const { return prompt_tokens_; }
     // The tokens written after the prompt (sampled or forced), in order.
     std::span<const Token> generated() const { return generated_; }
+    const Tokenizer& tokenizer() const { return context_.model().tokenizer(); }
 
 private:
     struct Ids {
