@@ -1,0 +1,31 @@
+"""cwm: Python bindings for libcwm (CPU inference for CWM-family language models), over ctypes.
+
+Importing the package loads libcwm from, in order: the file named by $CWM_LIBRARY, a
+libcwm.so.* copied into this package's directory, then the system (ctypes.util.find_library
+("cwm"), then "libcwm.so.0" through the dynamic loader). ImportError names every place tried,
+and also refuses a library whose C ABI version is not the one these bindings were written for.
+
+    import cwm
+    with cwm.Model("model.gguf") as model, cwm.Context(model, n_ctx=4096) as ctx:
+        prompt = cwm.render_chat([{"role": "user", "content": "Write a haiku about caches."}])
+        for piece in ctx.generate(prompt, max_tokens=128, parse_special=True):
+            print(piece, end="", flush=True)
+"""
+
+from ._lib import ABI_VERSION
+from ._errors import (BufferTooSmallError, CancelledError, ClosedError, ContextFullError, Error, FileError,
+                      InternalError, InvalidArgumentError, InvalidFileError, OutOfMemoryError, Status,
+                      UnsupportedError)
+from ._api import (Context, Generation, LogLevel, Metadata, Model, ModelInfo, Sampler, SamplerParams, TensorInfo,
+                   Tokenizer, WeightType, abi_version, library_path, measure_read_bandwidth, quantize, render_chat,
+                   status_name, version)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ABI_VERSION", "BufferTooSmallError", "CancelledError", "ClosedError", "Context", "ContextFullError", "Error",
+    "FileError", "Generation", "InternalError", "InvalidArgumentError", "InvalidFileError", "LogLevel", "Metadata",
+    "Model", "ModelInfo", "OutOfMemoryError", "Sampler", "SamplerParams", "Status", "TensorInfo", "Tokenizer",
+    "UnsupportedError", "WeightType", "abi_version", "library_path", "measure_read_bandwidth", "quantize",
+    "render_chat", "status_name", "version",
+]
