@@ -44,10 +44,15 @@ class cwm_tokenizer(_Opaque):
     pass
 
 
+class cwm_trace_session(_Opaque):
+    pass
+
+
 model_p = POINTER(cwm_model)
 context_p = POINTER(cwm_context)
 sampler_p = POINTER(cwm_sampler)
 tokenizer_p = POINTER(cwm_tokenizer)
+trace_session_p = POINTER(cwm_trace_session)
 
 progress_fn = CFUNCTYPE(c_int, c_float, c_void_p)
 log_fn = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
@@ -90,6 +95,15 @@ class cwm_context_params(Structure):
 class cwm_sampler_params(Structure):
     _fields_ = [("size", c_size_t), ("temperature", c_float), ("top_k", c_int32), ("top_p", c_float),
                 ("min_p", c_float), ("repeat_penalty", c_float), ("repeat_last_n", c_int32), ("seed", c_uint64)]
+
+
+class cwm_trace_params(Structure):
+    _fields_ = [("size", c_size_t), ("entry", c_char_p), ("max_frame_tokens", c_uint32)]
+
+
+class cwm_trace_frame(Structure):
+    _fields_ = [("size", c_size_t), ("event", c_int), ("line", c_char_p), ("line_number", c_int32),
+                ("n_locals", c_size_t), ("value", c_char_p)]
 
 
 class cwm_quantize_params(Structure):
@@ -166,6 +180,26 @@ PROTOTYPES = {
     "cwm_sampler_sample": (c_status, [sampler_p, P(c_float), c_size_t, _token_p]),
     "cwm_sampler_accept": (c_status, [sampler_p, c_token]),
     "cwm_generate": (c_status, [context_p, sampler_p, _token_p, c_size_t, c_size_t, stream_fn, c_void_p]),
+    # execution traces
+    "cwm_trace_default_params": (None, [P(cwm_trace_params)]),
+    "cwm_trace_prompt": (c_status, [_char_p, c_size_t, c_char_p, _char_p, c_size_t, _size_p]),
+    "cwm_trace_session_new": (c_status, [context_p, sampler_p, _char_p, c_size_t, P(cwm_trace_params),
+                                         P(trace_session_p)]),
+    "cwm_trace_session_free": (None, [trace_session_p]),
+    "cwm_trace_move_to": (c_status, [trace_session_p, c_int, P(c_int)]),
+    "cwm_trace_force": (c_status, [trace_session_p, _char_p, c_size_t]),
+    "cwm_trace_predict": (c_status, [trace_session_p, c_size_t]),
+    "cwm_trace_frame_count": (c_size_t, [trace_session_p]),
+    "cwm_trace_ended": (c_int, [trace_session_p]),
+    "cwm_trace_tokens_evaluated": (c_size_t, [trace_session_p]),
+    "cwm_trace_prompt_tokens": (c_size_t, [trace_session_p]),
+    "cwm_trace_frame_get": (c_status, [trace_session_p, c_size_t, P(cwm_trace_frame)]),
+    "cwm_trace_frame_local": (c_status, [trace_session_p, c_size_t, c_size_t, c_int, P(c_char_p), P(c_char_p)]),
+    "cwm_trace_issue_count": (c_size_t, [trace_session_p]),
+    "cwm_trace_issue": (c_status, [trace_session_p, c_size_t, _size_p, P(c_char_p)]),
+    "cwm_trace_text": (c_status, [trace_session_p, _char_p, c_size_t, _size_p]),
+    "cwm_trace_compare": (c_status, [_char_p, c_size_t, _char_p, c_size_t, _char_p, c_size_t, _char_p, c_size_t,
+                                     _size_p]),
     # quantization
     "cwm_quantize_default_params": (None, [P(cwm_quantize_params)]),
     "cwm_quantize": (c_status, [c_char_p, c_char_p, P(cwm_quantize_params)]),

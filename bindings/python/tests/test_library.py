@@ -33,7 +33,8 @@ def header_functions():
 
 def test_every_function_of_the_header_is_declared():
     names = header_functions()
-    assert len(names) == 59
+    with open(os.path.join(REPO_ROOT, "include", "cwm.h")) as f:
+        assert len(names) == f.read().count("\nCWM_API ")  # the pattern missed no declaration
     assert sorted(names) == sorted(_lib.PROTOTYPES)
     for name in names:
         fn = getattr(_lib.lib, name)
