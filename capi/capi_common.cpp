@@ -49,6 +49,7 @@ const char* cwm_status_name(cwm_status status) {
         case CWM_ERR_CANCELLED: return "CWM_ERR_CANCELLED";
         case CWM_ERR_INTERNAL: return "CWM_ERR_INTERNAL";
         case CWM_ERR_BUFFER_TOO_SMALL: return "CWM_ERR_BUFFER_TOO_SMALL";
+        case CWM_ERR_NOT_FOUND: return "CWM_ERR_NOT_FOUND";
     }
     return "CWM_ERR_UNKNOWN";
 }

@@ -96,7 +96,7 @@ cwm_status cwm_model_meta_value(const cwm_model* model, const char* key, size_t 
     return guard([&] {
         require(model != nullptr && key != nullptr, "model or key is NULL");
         const cwm::GgufValue* value = model->model->file().find(key);
-        if (!value) cwm::fail(cwm::Status::invalid_argument, std::string("no metadata key '") + key + "'");
+        if (!value) cwm::fail(cwm::Status::not_found, std::string("no metadata key '") + key + "'");
         copy_out(cwm::gguf_value_to_text(*value, max_items), buf, buf_size, out_len);
     });
 }

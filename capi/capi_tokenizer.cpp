@@ -44,7 +44,7 @@ cwm_status cwm_tokenizer_find(const cwm_tokenizer* tokenizer, const char* text, 
     return guard([&] {
         require(text != nullptr && out_token != nullptr, "text or out_token is NULL");
         const auto id = of(tokenizer).find(text);
-        if (!id) cwm::fail(cwm::Status::invalid_argument, std::string("no token '") + text + "' in the vocabulary");
+        if (!id) cwm::fail(cwm::Status::not_found, std::string("no token '") + text + "' in the vocabulary");
         *out_token = *id;
     });
 }

@@ -45,7 +45,8 @@ typedef enum cwm_status {
     CWM_ERR_CONTEXT_FULL = 6,     /* more tokens than the context holds */
     CWM_ERR_CANCELLED = 7,        /* a callback asked to stop */
     CWM_ERR_INTERNAL = 8,         /* a bug in libcwm */
-    CWM_ERR_BUFFER_TOO_SMALL = 9  /* an output buffer is too small; the needed size is reported */
+    CWM_ERR_BUFFER_TOO_SMALL = 9, /* an output buffer is too small; the needed size is reported */
+    CWM_ERR_NOT_FOUND = 10        /* a looked-up name (metadata key, token text) does not exist */
 } cwm_status;
 
 typedef int32_t cwm_token;
@@ -148,7 +149,7 @@ CWM_API cwm_token cwm_tokenizer_bos(const cwm_tokenizer* tokenizer);
 CWM_API cwm_token cwm_tokenizer_eos(const cwm_tokenizer* tokenizer);
 /* The id of the token whose vocabulary text is exactly `text` (NUL-terminated), e.g.
  * "<|frame_sep|>": special tokens are found by name, never by a fixed id.
- * CWM_ERR_INVALID_ARGUMENT when there is none. */
+ * CWM_ERR_NOT_FOUND when there is none. */
 CWM_API cwm_status cwm_tokenizer_find(const cwm_tokenizer* tokenizer, const char* text, cwm_token* out_token);
 /* Encodes UTF-8 text (`len` bytes; need not be NUL-terminated). `add_bos` prepends BOS when
  * the vocabulary asks for it; `parse_special` turns special-token texts such as
@@ -294,7 +295,9 @@ CWM_API cwm_status cwm_sampler_accept(cwm_sampler* sampler, cwm_token token);
 
 /* Receives generated text in whole UTF-8 characters (`len` bytes, not NUL-terminated; may
  * be 0 when a token completes no character yet) and the token that produced it. Return
- * nonzero to stop generation (cwm_generate then returns CWM_OK). */
+ * nonzero to stop generation (cwm_generate then returns CWM_OK). A last call with token -1
+ * may follow the final token: it flushes an incomplete UTF-8 tail as U+FFFD, and its return
+ * value is ignored. */
 typedef int (*cwm_stream_fn)(const char* text, size_t len, cwm_token token, void* user_data);
 
 /* Evaluates `prompt` (may be empty to continue from the last logits), then samples up to

@@ -19,6 +19,7 @@ enum class Status : int {
     cancelled = 7,         // a callback asked to stop
     internal = 8,          // a bug: should never happen
     buffer_too_small = 9,  // a caller's output buffer is too small (C ABI only)
+    not_found = 10,        // a name looked up (metadata key, token text) does not exist
 };
 
 class Error : public std::runtime_error {

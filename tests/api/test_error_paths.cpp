@@ -22,7 +22,7 @@ void expect(cwm_status got, cwm_status status = CWM_ERR_INVALID_ARGUMENT) {
 TEST_CASE("every status has a name, and unknown ones are named as such") {
     const cwm_status all[] = {CWM_OK, CWM_ERR_INVALID_ARGUMENT, CWM_ERR_IO, CWM_ERR_INVALID_FILE,
                               CWM_ERR_UNSUPPORTED, CWM_ERR_OUT_OF_MEMORY, CWM_ERR_CONTEXT_FULL,
-                              CWM_ERR_CANCELLED, CWM_ERR_INTERNAL, CWM_ERR_BUFFER_TOO_SMALL};
+                              CWM_ERR_CANCELLED, CWM_ERR_INTERNAL, CWM_ERR_BUFFER_TOO_SMALL, CWM_ERR_NOT_FOUND};
     for (cwm_status s : all) CHECK(std::string(cwm_status_name(s)).rfind("CWM_", 0) == 0);
     CHECK(std::string(cwm_status_name(static_cast<cwm_status>(77))) == "CWM_ERR_UNKNOWN");
 }
@@ -59,7 +59,7 @@ TEST_CASE("model functions with a NULL model, bad indices and mis-sized structs"
     expect(cwm_model_meta_key(m, cwm_model_meta_count(m), &key));
     CHECK(key == nullptr);
     expect(cwm_model_meta_value(nullptr, "general.architecture", 0, buf, sizeof buf, &len));
-    expect(cwm_model_meta_value(m, "no.such.key", 0, buf, sizeof buf, &len));
+    expect(cwm_model_meta_value(m, "no.such.key", 0, buf, sizeof buf, &len), CWM_ERR_NOT_FOUND);
     expect(cwm_model_meta_value(m, nullptr, 0, buf, sizeof buf, &len));
     CHECK(cwm_model_tensor_count(nullptr) == 0);
     expect(cwm_model_tensor_info(nullptr, 0, &tensor));

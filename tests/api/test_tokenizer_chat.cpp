@@ -29,7 +29,7 @@ TEST_CASE("a standalone Llama-3 tokenizer gives the published ids and finds spec
     CHECK(tok.decode(tok.encode(" Python", false)) == " Python");
 
     cwm_token id = 0;
-    CHECK(cwm_tokenizer_find(tok.get(), "<|no_such_token|>", &id) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_tokenizer_find(tok.get(), "<|no_such_token|>", &id) == CWM_ERR_NOT_FOUND);
     CHECK(std::string(cwm_last_error()).find("<|no_such_token|>") != std::string::npos);
     cwm_tokenizer* raw = nullptr;
     CHECK(cwm_tokenizer_load("/nonexistent/tokenizer.json", &raw) == CWM_ERR_IO);

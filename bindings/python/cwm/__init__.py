@@ -14,8 +14,8 @@ and also refuses a library whose C ABI version is not the one these bindings wer
 
 from ._lib import ABI_VERSION
 from ._errors import (BufferTooSmallError, CancelledError, ClosedError, ContextFullError, Error, FileError,
-                      InternalError, InvalidArgumentError, InvalidFileError, OutOfMemoryError, Status,
-                      UnsupportedError)
+                      InternalError, InvalidArgumentError, InvalidFileError, NotFoundError, OutOfMemoryError,
+                      Status, UnsupportedError)
 from ._api import (Context, Generation, LogLevel, Metadata, Model, ModelInfo, Sampler, SamplerParams, TensorInfo,
                    Tokenizer, WeightType, abi_version, library_path, measure_read_bandwidth, quantize, render_chat,
                    status_name, version)
@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ABI_VERSION", "BufferTooSmallError", "CancelledError", "ClosedError", "Context", "ContextFullError", "Error",
     "FileError", "Generation", "InternalError", "InvalidArgumentError", "InvalidFileError", "LogLevel", "Metadata",
-    "Model", "ModelInfo", "OutOfMemoryError", "Sampler", "SamplerParams", "Status", "TensorInfo", "Tokenizer",
+    "Model", "ModelInfo", "NotFoundError", "OutOfMemoryError", "Sampler", "SamplerParams", "Status", "TensorInfo", "Tokenizer",
     "UnsupportedError", "WeightType", "abi_version", "library_path", "measure_read_bandwidth", "quantize",
     "render_chat", "status_name", "version",
 ]

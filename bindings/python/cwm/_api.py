@@ -293,8 +293,6 @@ class Metadata(Mapping[str, str]):
         """The value of `key`, arrays abbreviated after `max_items` items (0: all)."""
         ptr = self._model._get()
         ckey = _cstr(key, "key")
-        if key not in self.keys_list():
-            raise KeyError(key)
         data = _read_bytes(lambda buf, size, n: _lib.cwm_model_meta_value(ptr, ckey, max_items, buf, size, n))
         return data.decode("utf-8", "replace")
 
@@ -555,7 +553,7 @@ class Tokenizer(_Handle):
 
     def find(self, name: str) -> int:
         """The id of the token whose text is exactly `name`, e.g. "<|eot_id|>"
-        (InvalidArgumentError when there is none)."""
+        (NotFoundError, a KeyError, when there is none)."""
         ptr = self._get()
         out = c_int32(-1)
         _check(_lib.cwm_tokenizer_find(ptr, _cstr(name, "token text"), byref(out)))

@@ -19,6 +19,7 @@ class Status(enum.IntEnum):
     CANCELLED = 7
     INTERNAL = 8
     BUFFER_TOO_SMALL = 9
+    NOT_FOUND = 10
 
     @property
     def c_name(self) -> str:
@@ -108,10 +109,19 @@ class BufferTooSmallError(Error):
     status = Status.BUFFER_TOO_SMALL
 
 
+class NotFoundError(Error, KeyError):
+    """CWM_ERR_NOT_FOUND: a metadata key or token text that does not exist."""
+
+    status = Status.NOT_FOUND
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return Error.__str__(self)
+
+
 _BY_STATUS: Dict[int, Type[Error]] = {
     int(cls.status): cls
     for cls in (InvalidArgumentError, FileError, InvalidFileError, UnsupportedError, OutOfMemoryError,
-                ContextFullError, CancelledError, InternalError, BufferTooSmallError)
+                ContextFullError, CancelledError, InternalError, BufferTooSmallError, NotFoundError)
 }
 
 

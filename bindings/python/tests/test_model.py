@@ -35,6 +35,8 @@ def test_metadata_is_a_read_only_mapping(tiny):
     assert len(md) == len(keys) and "cwm.block_count" in md and "no.such.key" not in md
     with pytest.raises(KeyError):
         md["no.such.key"]
+    with pytest.raises(cwm.NotFoundError, match="no.such.key"):
+        md.get_value("no.such.key")
     full = md.get_value("tokenizer.ggml.tokens")
     short = md.get_value("tokenizer.ggml.tokens", max_items=3)
     assert len(short) < len(full)
@@ -75,7 +77,7 @@ def test_model_tokenizer_view_agrees_with_model_calls(tiny):
     assert tok.token_to_bytes(frame) == b""
     assert tok.is_stop(tok.find("<|eot_id|>")) and tiny.is_stop(tok.find("<|eot_id|>"))
     assert not tok.is_stop(frame)
-    with pytest.raises(cwm.InvalidArgumentError) as e:
+    with pytest.raises(cwm.NotFoundError) as e:
         tok.find("<|no_such_token|>")
     assert "<|no_such_token|>" in e.value.message
     tok.close()
