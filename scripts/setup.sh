@@ -6,7 +6,8 @@ set -euo pipefail
 
 BUILD_PACKAGES=(g++ cmake make pkg-config libeigen3-dev libopenblas-dev libdnnl-dev libsentencepiece-dev
                 doctest-dev libpcre2-dev nlohmann-json3-dev libcli11-dev
-                libsimde-dev)  # SIMDe: the unit tests run the AVX-512 kernels on CPUs without AVX-512
+                libsimde-dev   # SIMDe: the unit tests run the AVX-512 kernels on CPUs without AVX-512
+                abigail-tools) # abidw / abidiff: the ABI test against capi/abi/libcwm.abi
 TOOL_PACKAGES=(python3 python3-numpy python3-torch python3-pytest sentencepiece)
 # node and npm (for the test oracles from the npm registry) may come with the machine image.
 command -v node >/dev/null && command -v npm >/dev/null || TOOL_PACKAGES+=(nodejs npm)
