@@ -1,8 +1,8 @@
 """cwm: Python bindings for libcwm (CPU inference for CWM-family language models), over ctypes.
 
-Importing the package loads libcwm from, in order: the file named by $CWM_LIBRARY, a
-libcwm.so.* copied into this package's directory, then the system (ctypes.util.find_library
-("cwm"), then "libcwm.so.0" through the dynamic loader). ImportError names every place tried,
+The first use of a native name (cwm.Model, cwm.version, ...) loads libcwm from, in order: the
+file named by $CWM_LIBRARY, a libcwm.so.* copied into this package's directory, then the system
+(ctypes.util.find_library("cwm"), then "libcwm.so.0" through the dynamic loader). ImportError names every place tried,
 and also refuses a library whose C ABI version is not the one these bindings were written for.
 
     import cwm
@@ -12,13 +12,31 @@ and also refuses a library whose C ABI version is not the one these bindings wer
             print(piece, end="", flush=True)
 """
 
-from ._lib import ABI_VERSION
 from ._errors import (BufferTooSmallError, CancelledError, ClosedError, ContextFullError, Error, FileError,
                       InternalError, InvalidArgumentError, InvalidFileError, NotFoundError, OutOfMemoryError,
                       Status, UnsupportedError)
-from ._api import (Context, Generation, LogLevel, Metadata, Model, ModelInfo, Sampler, SamplerParams, TensorInfo,
-                   Tokenizer, WeightType, abi_version, library_path, measure_read_bandwidth, quantize, render_chat,
-                   status_name, version)
+
+# Everything below needs libcwm, which is loaded on first use rather than at import, so that
+# `python3 -m cwm.tracer` (stdlib only) works on a machine without the library.
+_NATIVE = {
+    "ABI_VERSION": "_lib",
+    **{name: "_api" for name in (
+        "Context", "Generation", "LogLevel", "Metadata", "Model", "ModelInfo", "Sampler", "SamplerParams",
+        "TensorInfo", "Tokenizer", "WeightType", "abi_version", "library_path", "measure_read_bandwidth",
+        "quantize", "render_chat", "status_name", "version")},
+}
+
+
+def __getattr__(name: str):
+    """Loads libcwm (ImportError naming every place tried) when a native name is first used."""
+    module = _NATIVE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cwm' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module("." + module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

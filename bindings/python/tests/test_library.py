@@ -95,7 +95,7 @@ def test_versions():
 
 
 def test_a_missing_library_names_every_place_tried(tmp_path):
-    code = "import sys; sys.path.insert(0, %r); import cwm" % PACKAGE_ROOT
+    code = "import sys; sys.path.insert(0, %r); import cwm; cwm.version()" % PACKAGE_ROOT
     r = run_python(code, {"CWM_LIBRARY": str(tmp_path / "nope.so.0")})
     assert r.returncode != 0
     assert "ImportError" in r.stderr and str(tmp_path / "nope.so.0") in r.stderr
@@ -105,7 +105,7 @@ def test_a_missing_library_names_every_place_tried(tmp_path):
     pkg = tmp_path / "pkg"
     shutil.copytree(os.path.join(PACKAGE_ROOT, "cwm"), pkg / "cwm",
                     ignore=shutil.ignore_patterns("libcwm.so*", "__pycache__"))
-    r = run_python("import sys; sys.path.insert(0, %r); import cwm" % str(pkg),
+    r = run_python("import sys; sys.path.insert(0, %r); from cwm import Model" % str(pkg),
                    {"CWM_LIBRARY": None, "LD_LIBRARY_PATH": None})
     if r.returncode == 0:
         pytest.skip("a libcwm is installed system-wide")
@@ -139,6 +139,7 @@ def fake(path, *a, **k):
 ctypes.CDLL = fake
 try:
     import cwm
+    cwm.Model
 except ImportError as e:
     print("REFUSED:", e)
 """ % PACKAGE_ROOT
@@ -156,3 +157,13 @@ def test_errors_carry_status_name_and_message():
     assert str(e.value).startswith("CWM_ERR_IO: ")
     assert isinstance(e.value, cwm.Error)
     assert issubclass(cwm.InvalidArgumentError, ValueError)
+
+
+def test_the_tracer_works_without_the_native_library(tmp_path):
+    program = tmp_path / "p.py"
+    program.write_text("def f(a):  # << START_OF_TRACE\n    return a + 1\n\nf(1)\n")
+    r = subprocess.run([sys.executable, "-m", "cwm.tracer", str(program)], capture_output=True, text=True,
+                       timeout=120, cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": PACKAGE_ROOT, "CWM_LIBRARY": str(tmp_path / "none.so")})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith('<|return_sep|><|action_sep|>    return a + 1\n<|arg_sep|>"2"<|frame_sep|><|end_of_text|>')
