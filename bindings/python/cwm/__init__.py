@@ -20,10 +20,12 @@ from ._errors import (BufferTooSmallError, CancelledError, ClosedError, ContextF
 # `python3 -m cwm.tracer` (stdlib only) works on a machine without the library.
 _NATIVE = {
     "ABI_VERSION": "_lib",
-    **{name: "_api" for name in (
-        "Context", "Generation", "LogLevel", "Metadata", "Model", "ModelInfo", "Sampler", "SamplerParams",
-        "TensorInfo", "Tokenizer", "WeightType", "abi_version", "library_path", "measure_read_bandwidth",
-        "quantize", "render_chat", "status_name", "version")},
+    **{name: "_util" for name in ("LogLevel", "WeightType")},
+    **{name: "_model" for name in ("Metadata", "Model", "ModelInfo", "TensorInfo", "Tokenizer")},
+    **{name: "_context" for name in ("Context", "Sampler", "SamplerParams")},
+    "Generation": "_generation",
+    **{name: "_tools" for name in ("abi_version", "library_path", "measure_read_bandwidth", "quantize",
+                                   "render_chat", "status_name", "version")},
 }
 
 

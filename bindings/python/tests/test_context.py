@@ -97,7 +97,7 @@ def test_logits_views_copies_and_lists(ctx, monkeypatch):
     assert ctx.logits()[0] != 1e9
     with pytest.raises(cwm.InvalidArgumentError):
         ctx.logits(1)  # only one row kept
-    monkeypatch.setattr(cwm._api, "_np", None)
+    monkeypatch.setattr(cwm._context, "_np", None)
     as_list = ctx.logits()
     assert isinstance(as_list, list) and as_list == view.tolist()
     assert ctx.logits_all() == [as_list]

@@ -1,0 +1,122 @@
+"""Functions over the C ABI that need no handle: chat rendering, quantization, versions."""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import byref, c_double
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple, Union
+
+from . import _lib as L
+from ._errors import InvalidArgumentError, error_for
+from ._util import WeightType, _check, _count, _cstr, _path, _read_bytes, _callback_result, _lib, PathLike
+
+
+ChatMessage = Union[Mapping[str, str], Tuple[str, str], Any]
+
+
+def render_chat(messages: Iterable[ChatMessage], reasoning: bool = False, add_generation_prompt: bool = True) -> str:
+    """The messages in CWM's chat format (cwm_chat_render; docs/chat.md).
+
+    Messages are dicts {"role": ..., "content": ...}, (role, content) tuples or objects with
+    `role` and `content` attributes; roles are "system", "user", "assistant" or "tool: NAME".
+    Tokenize the result with parse_special=True. InvalidArgumentError names the offending
+    message (unknown role, late system message, invalid UTF-8, a header token in a body)."""
+    pairs: List[Tuple[bytes, bytes]] = []
+    for i, m in enumerate(messages):
+        if isinstance(m, Mapping):
+            try:
+                role, content = m["role"], m["content"]
+            except KeyError as e:
+                raise InvalidArgumentError(f"message {i} has no {e.args[0]!r}") from None
+        elif isinstance(m, (tuple, list)) and len(m) == 2:
+            role, content = m
+        elif hasattr(m, "role") and hasattr(m, "content"):
+            role, content = m.role, m.content
+        else:
+            raise TypeError(f"message {i} must be a dict with role and content, or a (role, content) pair")
+        pairs.append((_cstr(role, f"message {i}'s role"), _cstr(content, f"message {i}'s content")))
+    raw = (L.cwm_chat_message * max(len(pairs), 1))()
+    for i, (role_b, content_b) in enumerate(pairs):
+        raw[i].role = role_b
+        raw[i].content = content_b
+    params = L.cwm_chat_params()
+    _lib.cwm_chat_default_params(byref(params))
+    params.size = ctypes.sizeof(L.cwm_chat_params)
+    params.reasoning = int(bool(reasoning))
+    params.add_generation_prompt = int(bool(add_generation_prompt))
+    data = _read_bytes(lambda buf, size, n: _lib.cwm_chat_render(raw, len(pairs), byref(params), buf, size, n), 1024)
+    return data.decode("utf-8", "replace")
+
+
+_WEIGHT_TYPES = {"q8_0": WeightType.Q8_0, "q4_0": WeightType.Q4_0, "q4_k_m": WeightType.Q4_K_M}
+
+
+def quantize(input: PathLike, output: PathLike, type: Union[str, WeightType] = "q8_0", *, n_threads: int = 0,
+             progress: Optional[Callable[[int, int, int, int], Optional[bool]]] = None) -> None:
+    """Writes a copy of a GGUF model with its 2-D weights quantized to `type` ("q8_0",
+    "q4_0" or "q4_k_m"). progress(tensors_done, n_tensors, bytes_done, bytes_total) is called
+    after each tensor; returning False cancels (CancelledError), raising cancels and re-raises.
+    The output appears only when complete: no file is left on failure or cancellation."""
+    if isinstance(type, str):
+        try:
+            wtype = int(_WEIGHT_TYPES[type.lower()])
+        except KeyError:
+            raise InvalidArgumentError(f"unknown weight type {type!r} (one of {', '.join(_WEIGHT_TYPES)})") from None
+    elif isinstance(type, int) and not isinstance(type, bool):
+        wtype = int(type)
+    else:
+        raise TypeError("type must be a str such as 'q8_0' or a WeightType")
+    cin, cout = _path(input), _path(output)
+    params = L.cwm_quantize_params()
+    _lib.cwm_quantize_default_params(byref(params))
+    params.size = ctypes.sizeof(L.cwm_quantize_params)
+    params.type = wtype
+    params.n_threads = _count(n_threads, "n_threads")
+    errors: List[BaseException] = []
+    cb = None
+    if progress is not None:
+        def on_progress(done: int, count: int, bytes_done: int, bytes_total: int, _user: Any) -> int:
+            try:
+                return _callback_result(progress(done, count, bytes_done, bytes_total))
+            except BaseException as e:
+                errors.append(e)
+                return 1
+        cb = L.quantize_progress_fn(on_progress)
+        params.progress = cb
+    status = _lib.cwm_quantize(cin, cout, byref(params))
+    message = _lib.cwm_last_error() if status != 0 else b""
+    if errors:
+        if status != 0:
+            raise errors[0] from error_for(status, message.decode("utf-8", "replace"))
+        raise errors[0]
+    if status != 0:
+        raise error_for(status, message.decode("utf-8", "replace"))
+
+
+def measure_read_bandwidth(bytes: int = 0, n_threads: int = 0, repeats: int = 0) -> float:
+    """This machine's memory read bandwidth in GB/s (cwm_measure_read_bandwidth: a buffer of
+    `bytes`, 0 = 1 GiB, at least 1 MiB; 0 threads = one per physical core; 0 repeats = 5)."""
+    out = c_double(0.0)
+    _check(_lib.cwm_measure_read_bandwidth(_count(bytes, "bytes"), _count(n_threads, "n_threads"),
+                                           _count(repeats, "repeats"), byref(out)))
+    return float(out.value)
+
+
+def version() -> str:
+    """The library's version, "MAJOR.MINOR.PATCH"."""
+    return _lib.cwm_version().decode()
+
+
+def abi_version() -> int:
+    """The library's CWM_ABI_VERSION (checked against the bindings' at import)."""
+    return int(_lib.cwm_abi_version())
+
+
+def status_name(status: int) -> str:
+    """The C name of a status, e.g. "CWM_ERR_IO" (cwm_status_name)."""
+    return _lib.cwm_status_name(int(status)).decode()
+
+
+def library_path() -> str:
+    """Where the loaded libcwm came from."""
+    return L.path
