@@ -6,6 +6,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <mutex>
 #include <array>
 #include <cmath>
 #include <vector>
@@ -51,28 +52,35 @@ void matmul_rows(const WeightMatrix& w, const float* x, size_t n_tokens, float* 
     });
 }
 
-void widen_rows(const WeightMatrix& w, size_t r0, size_t n_rows, float* out, ThreadPool& pool) {
-    pool.parallel_for(n_rows, [&](size_t begin, size_t end, int) {
-        for (size_t r = begin; r < end; ++r) row_to_f32(w.type, row_ptr(w, r0 + r), w.cols, out + r * w.cols);
-    });
+// OpenBLAS would otherwise start threads of its own, one per core, next to the context's pool:
+// two sets of busy threads on the same cores (measured: a 64-token prefill of the small test
+// model 40x slower while the pool's workers spun). Its sgemm runs single-threaded on each pool
+// thread's rows instead. (OpenBLAS has one process-wide setting; libcwm sets it once.)
+void single_threaded_blas() {
+    static std::once_flag once;
+    std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
+// Each pool thread multiplies its own rows: f32 weights directly, others widened to f32 a block
+// of about 4 MiB at a time (it stays in cache between widening and sgemm).
 void matmul_gemm(const WeightMatrix& w, MatmulInput& in, const float* x, float* y, ThreadPool& pool) {
+    single_threaded_blas();
     const int m = int(in.n_tokens()), k = int(w.cols), ldy = int(w.rows);
-    if (w.type == DType::f32) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(w.rows), k, 1.0f, x, k,
-                    static_cast<const float*>(w.data), k, 0.0f, y, ldy);
-        return;
-    }
-    // Blocks of about 4 MiB of f32 weights stay in cache between widening and sgemm.
     const size_t block_rows = std::max<size_t>(16, (size_t(1) << 20) / std::max<size_t>(1, w.cols));
-    float* block = in.weight_block(std::min(block_rows, w.rows) * w.cols);
-    for (size_t r0 = 0; r0 < w.rows; r0 += block_rows) {
-        const size_t n_rows = std::min(block_rows, w.rows - r0);
-        widen_rows(w, r0, n_rows, block, pool);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(n_rows), k, 1.0f, x, k, block, k, 0.0f,
-                    y + r0, ldy);
-    }
+    float* blocks = w.type == DType::f32 ? nullptr : in.weight_block(size_t(pool.n_threads()) * block_rows * w.cols);
+    pool.parallel_for(w.rows, [&](size_t begin, size_t end, int thread) {
+        for (size_t r0 = begin; r0 < end; r0 += block_rows) {
+            const size_t n_rows = std::min(block_rows, end - r0);
+            const float* rows = static_cast<const float*>(w.data) + r0 * w.cols;
+            if (blocks) {
+                float* block = blocks + size_t(thread) * block_rows * w.cols;
+                for (size_t r = 0; r < n_rows; ++r) row_to_f32(w.type, row_ptr(w, r0 + r), w.cols, block + r * w.cols);
+                rows = block;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, int(n_rows), k, 1.0f, x, k, rows, k, 0.0f, y + r0,
+                        ldy);
+        }
+    });
 }
 
 // Chunks of work per thread when the threads share work out dynamically: enough that a thread

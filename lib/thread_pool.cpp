@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace cwm {
@@ -13,6 +14,10 @@ namespace {
 
 // How long an idle worker keeps watching for the next job before it sleeps.
 constexpr int kSpinMicros = 2000;
+
+constexpr uint64_t kGenerationMask = 0xffffffffu;
+constexpr uint64_t kClosed = uint64_t(1) << 31;
+constexpr uint64_t kInside = kClosed - 1;
 
 inline void cpu_relax() { __builtin_ia32_pause(); }
 
@@ -44,16 +49,29 @@ void ThreadPool::parallel_for_dynamic(size_t n, size_t grain, const std::functio
 }
 
 void ThreadPool::run_share(int index) {
-    if (job_grain_ == 0) {
-        const auto [begin, end] = chunk_of(job_size_, n_threads(), index);
-        if (begin < end) (*job_)(begin, end, index);
-        return;
-    }
     for (;;) {
-        const size_t begin = next_item_.fetch_add(job_grain_, std::memory_order_relaxed);
-        if (begin >= job_size_) return;
-        (*job_)(begin, std::min(job_size_, begin + job_grain_), index);
+        const size_t chunk = next_chunk_.fetch_add(1, std::memory_order_relaxed);
+        size_t begin, end;
+        if (job_grain_ == 0) {
+            if (chunk >= size_t(n_threads())) return;
+            std::tie(begin, end) = chunk_of(job_size_, n_threads(), int(chunk));
+        } else {
+            begin = chunk * job_grain_;
+            if (begin >= job_size_) return;
+            end = std::min(job_size_, begin + job_grain_);
+        }
+        if (begin < end) (*job_)(begin, end, index);
     }
+}
+
+bool ThreadPool::enter(uint64_t generation) {
+    const uint64_t id = generation & kGenerationMask;
+    uint64_t state = job_state_.load(std::memory_order_acquire);
+    do {
+        if ((state >> 32) != id || (state & kClosed)) return false;
+    } while (!job_state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel,
+                                               std::memory_order_acquire));
+    return true;
 }
 
 void ThreadPool::run(size_t n, size_t grain, const std::function<void(size_t, size_t, int)>& fn) {
@@ -65,16 +83,19 @@ void ThreadPool::run(size_t n, size_t grain, const std::function<void(size_t, si
     job_ = &fn;
     job_size_ = n;
     job_grain_ = grain;
-    next_item_.store(0, std::memory_order_relaxed);
-    pending_.store(int(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    next_chunk_.store(0, std::memory_order_relaxed);
+    const uint64_t generation = generation_.load(std::memory_order_relaxed) + 1;
+    job_state_.store((generation & kGenerationMask) << 32, std::memory_order_relaxed);
+    generation_.store(generation, std::memory_order_release);
     {
         // Taking the lock orders this check after any worker's decision to sleep.
         std::lock_guard<std::mutex> lock(mutex_);
         if (sleepers_ > 0) work_ready_.notify_all();
     }
     run_share(0);
-    while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+    // No chunk is left: close the job to workers not yet inside, and wait for those that are.
+    job_state_.fetch_or(kClosed, std::memory_order_acq_rel);
+    while ((job_state_.load(std::memory_order_acquire) & kInside) != 0) cpu_relax();
     job_ = nullptr;
 }
 
@@ -98,8 +119,9 @@ void ThreadPool::worker_loop(int index) {
     uint64_t seen = 0;
     while (wait_for_job(seen)) {
         seen = generation_.load(std::memory_order_acquire);
+        if (!enter(seen)) continue;
         run_share(index);
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        job_state_.fetch_sub(1, std::memory_order_release);
     }
 }
 

@@ -5,7 +5,9 @@
 // A decoded token runs over a hundred short parallel_for calls (each 10-100 us), so waking
 // sleeping threads through a condition variable each time would cost a large share of the
 // token. Idle workers therefore spin for a short while (kSpinMicros) watching for the next
-// job before they go to sleep, and the caller spins while it waits for the others.
+// job before they go to sleep. Work is handed out in chunks that any thread may take, and the
+// caller waits only for workers that joined the job: when the machine is oversubscribed and a
+// worker is not running, the caller does its chunks instead of waiting for the scheduler.
 #pragma once
 
 #include <atomic>
@@ -29,8 +31,9 @@ public:
 
     int n_threads() const { return int(workers_.size()) + 1; }
 
-    // Calls fn(begin, end, thread_index) on disjoint chunks covering [0, n). The chunking
-    // depends only on n and n_threads, so results are deterministic for a given thread count.
+    // Calls fn(begin, end, thread_index) on disjoint chunks covering [0, n), one per thread.
+    // The chunking depends only on n and n_threads, so results are deterministic for a given
+    // thread count; which thread runs which chunk is not (thread_index is the running one).
     // Not reentrant: fn must not call parallel_for on the same pool.
     void parallel_for(size_t n, const std::function<void(size_t, size_t, int)>& fn);
 
@@ -51,16 +54,21 @@ private:
     void run_share(int index);
 
     bool wait_for_job(uint64_t seen);
+    // A worker joins the job of `generation` unless the caller has closed it.
+    bool enter(uint64_t generation);
 
     std::vector<std::thread> workers_;
     std::mutex mutex_;
     std::condition_variable work_ready_;
     const std::function<void(size_t, size_t, int)>* job_ = nullptr;  // published by generation_
     size_t job_size_ = 0;
-    size_t job_grain_ = 0;             // 0: one static chunk per thread
-    std::atomic<size_t> next_item_{0};  // the next chunk of a dynamic job
-    std::atomic<uint64_t> generation_{0};
-    std::atomic<int> pending_{0};
+    size_t job_grain_ = 0;               // 0: one chunk per thread (chunk_of)
+    // Each on a cache line of its own: every thread touches them on every job.
+    alignas(64) std::atomic<size_t> next_chunk_{0};  // the next chunk to take
+    alignas(64) std::atomic<uint64_t> generation_{0};
+    // The current job's generation (high 32 bits), closed to late workers (bit 31), and the
+    // number of workers inside it (low bits).
+    alignas(64) std::atomic<uint64_t> job_state_{0};
     std::atomic<bool> stopping_{false};
     int sleepers_ = 0;  // guarded by mutex_
 };
