@@ -1,0 +1,137 @@
+// The trace functions of the C ABI on the random-weight test model (CWM's trace tokens, noise
+// for weights): prompts, teacher-forced frames read back through the frame accessors, moves,
+// the KV reuse counters, comparison JSON, and every function's error paths.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <string>
+
+#include "api_helpers.hpp"
+
+using namespace api_test;
+
+namespace {
+
+const char* kSource =
+    "def double(x):\n    y = x * 2\n    return y\n\ndef f(n):  # << START_OF_TRACE\n    total = 0\n"
+    "    for i in range(n):\n        total += double(i)\n    return total\n\nf(2)\n";
+const std::string kCall = "<|call_sep|>{\"n\": \"2\"}<|action_sep|>def f(n):\n<|frame_sep|>";
+const std::string kLine = "<|line_sep|>{\"n\": \"..\"}<|action_sep|>    total = 0\n<|frame_sep|>";
+
+std::string read(auto fill) {
+    size_t len = 0;
+    REQUIRE(fill(nullptr, 0, &len) == CWM_ERR_BUFFER_TOO_SMALL);
+    std::string out(len, '\0');
+    REQUIRE(fill(out.data(), out.size() + 1, &len) == CWM_OK);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("trace prompts: the marked source, a named entry, and the errors") {
+    const std::string prompt = read([](char* b, size_t n, size_t* len) {
+        return cwm_trace_prompt(kSource, std::strlen(kSource), nullptr, b, n, len);
+    });
+    CHECK(prompt == std::string("<|begin_of_text|><|trace_context_start|>") + kSource + "<|frame_sep|>");
+    const std::string plain = "def g():\n    return 1\n\ng()\n";
+    const std::string named = read([&](char* b, size_t n, size_t* len) {
+        return cwm_trace_prompt(plain.data(), plain.size(), "g", b, n, len);
+    });
+    CHECK(named.find("def g():  # << START_OF_TRACE\n") != std::string::npos);
+    size_t len = 0;
+    CHECK(cwm_trace_prompt(plain.data(), plain.size(), nullptr, nullptr, 0, &len) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_prompt(plain.data(), plain.size(), "h", nullptr, 0, &len) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_prompt(nullptr, 3, nullptr, nullptr, 0, &len) == CWM_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("a trace session: forced frames read back, moves, counters, text and comparison") {
+    cwm::context ctx(tiny());
+    cwm_trace_params params;
+    cwm_trace_default_params(&params);
+    params.max_frame_tokens = 16;
+    cwm_trace_session* s = nullptr;
+    REQUIRE(cwm_trace_session_new(ctx.get(), nullptr, kSource, std::strlen(kSource), &params, &s) == CWM_OK);
+    const size_t prompt = cwm_trace_prompt_tokens(s);
+    CHECK(prompt > 50);
+    CHECK(cwm_trace_tokens_evaluated(s) == prompt);
+
+    REQUIRE(cwm_trace_force(s, kCall.data(), kCall.size()) == CWM_OK);
+    REQUIRE(cwm_trace_force(s, kLine.data(), kLine.size()) == CWM_OK);
+    CHECK(cwm_trace_frame_count(s) == 2);
+    CHECK(cwm_trace_tokens_evaluated(s) == prompt + tiny().tokenize(kCall + kLine, false, true).size());
+    cwm_trace_frame frame{};
+    frame.size = sizeof frame;
+    REQUIRE(cwm_trace_frame_get(s, 1, &frame) == CWM_OK);
+    CHECK(frame.event == CWM_TRACE_LINE);
+    CHECK(std::string(frame.line) == "    total = 0\n");
+    CHECK(frame.line_number == 6);
+    CHECK(frame.n_locals == 1);
+    CHECK(frame.value == nullptr);
+    const char *name = nullptr, *repr = nullptr;
+    REQUIRE(cwm_trace_frame_local(s, 1, 0, 0, &name, &repr) == CWM_OK);
+    CHECK(std::string(name) == "n");
+    CHECK(std::string(repr) == "..");
+    REQUIRE(cwm_trace_frame_local(s, 1, 0, 1, &name, &repr) == CWM_OK);
+    CHECK(std::string(repr) == "2");
+    CHECK(read([&](char* b, size_t n, size_t* len) { return cwm_trace_text(s, b, n, len); }) == kCall + kLine);
+
+    // The noise model's own steps: whatever it writes is reported, never an error.
+    int moved = -1;
+    for (cwm_trace_move m : {CWM_TRACE_STEP, CWM_TRACE_NEXT, CWM_TRACE_OUT}) CHECK(cwm_trace_move_to(s, m, &moved) == CWM_OK);
+    CHECK(cwm_trace_predict(s, 3) == CWM_OK);
+    for (size_t i = 0; i < cwm_trace_issue_count(s); ++i) {
+        size_t at = 0;
+        const char* message = nullptr;
+        REQUIRE(cwm_trace_issue(s, i, &at, &message) == CWM_OK);
+        CHECK(std::strlen(message) > 0);
+    }
+    CHECK(cwm_trace_move_to(s, CWM_TRACE_RESET, &moved) == CWM_OK);
+    CHECK(moved == 1);
+    CHECK(cwm_trace_frame_count(s) == 0);
+    CHECK(cwm_trace_ended(s) == 0);
+    CHECK(cwm_trace_move_to(s, CWM_TRACE_BACK, &moved) == CWM_OK);
+    CHECK(moved == 0);
+    CHECK(cwm_trace_move_to(s, static_cast<cwm_trace_move>(9), &moved) == CWM_ERR_INVALID_ARGUMENT);
+
+    // Error paths.
+    CHECK(cwm_trace_frame_get(s, 0, &frame) == CWM_ERR_INVALID_ARGUMENT);  // no frame 0 any more
+    frame.size = 0;
+    CHECK(cwm_trace_frame_get(s, 0, &frame) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_frame_local(s, 0, 0, 0, nullptr, &repr) == CWM_ERR_INVALID_ARGUMENT);
+    size_t at = 0;
+    const char* message = nullptr;
+    CHECK(cwm_trace_issue(s, 99, &at, &message) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_force(s, nullptr, 4) == CWM_ERR_INVALID_ARGUMENT);
+    cwm_trace_session_free(s);
+
+    CHECK(cwm_trace_move_to(nullptr, CWM_TRACE_STEP, &moved) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_predict(nullptr, 1) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_frame_count(nullptr) == 0);
+    CHECK(cwm_trace_ended(nullptr) == 0);
+    CHECK(cwm_trace_tokens_evaluated(nullptr) == 0);
+    CHECK(cwm_trace_prompt_tokens(nullptr) == 0);
+    CHECK(cwm_trace_issue_count(nullptr) == 0);
+    size_t len = 0;
+    CHECK(cwm_trace_text(nullptr, nullptr, 0, &len) == CWM_ERR_INVALID_ARGUMENT);
+    cwm_trace_session_free(nullptr);
+    cwm_trace_default_params(nullptr);
+    CHECK(cwm_trace_session_new(nullptr, nullptr, kSource, 3, nullptr, &s) == CWM_ERR_INVALID_ARGUMENT);
+    params.size = 1;
+    CHECK(cwm_trace_session_new(ctx.get(), nullptr, kSource, std::strlen(kSource), &params, &s) ==
+          CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_session_new(ctx.get(), nullptr, "x = 1\n", 6, nullptr, &s) == CWM_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("comparing traces through the C ABI") {
+    const std::string actual = kCall + kLine + "<|end_of_text|>";
+    const std::string predicted = kCall + "<|line_sep|>{\"n\": \"3\"}<|action_sep|>    total = 0\n<|frame_sep|>";
+    const std::string json = read([&](char* b, size_t n, size_t* len) {
+        return cwm_trace_compare(kSource, std::strlen(kSource), predicted.data(), predicted.size(), actual.data(),
+                                 actual.size(), b, n, len);
+    });
+    CHECK(json.find("\"exact_frames\":1") != std::string::npos);
+    CHECK(json.find("\"first_divergence\":1") != std::string::npos);
+    size_t len = 0;
+    CHECK(cwm_trace_compare(kSource, 3, nullptr, 5, actual.data(), actual.size(), nullptr, 0, &len) ==
+          CWM_ERR_INVALID_ARGUMENT);
+}
