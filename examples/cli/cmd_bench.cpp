@@ -6,7 +6,10 @@
 //
 // With a model and tg, it also measures the machine's memory read bandwidth and reports the
 // decode roofline: decoding reads every weight matrix once per token (plus one embedding row
-// and the KV cache so far), so tokens/s can be at most bandwidth / bytes read per token.
+// and the KV cache so far), so tokens/s can be at most bandwidth / bytes read per token. The
+// bandwidth is measured before every repetition and the median taken, because on a shared
+// machine it drifts (this project's VM moves between ~36 and ~56 GB/s within minutes): a
+// single measurement made at another moment than the decodes gave "rooflines" of 60-140%.
 #include <cwm/cwm.hpp>
 
 #include <algorithm>
@@ -128,7 +131,8 @@ void print_table(const BenchOptions& o, int threads, const Summary& s) {
         std::printf("| %s | %d | tg%d | %.2f | %.2f | %.1f |\n", o.model.c_str(), threads, o.generate, s.tg_tps,
                     s.roofline_tps, s.roofline_pct());
     if (o.prompt > 0) std::printf("time to first token after a %d-token prompt: %.3f s\n", o.prompt, s.ttft_s);
-    if (s.bandwidth_gbs > 0) std::printf("memory read bandwidth: %.2f GB/s\n", s.bandwidth_gbs);
+    if (s.bandwidth_gbs > 0)
+        std::printf("memory read bandwidth: %.2f GB/s (median of one measurement per repetition)\n", s.bandwidth_gbs);
     if (o.generate > 0)
         std::printf("roofline: %.2f GB/s / %.3f MB read per generated token (mean over tg%d)\n", s.bandwidth_gbs,
                     s.bytes_per_token / 1e6, o.generate);
@@ -147,8 +151,9 @@ int run_bench(const BenchOptions& o) {
     cwm::context tg_ctx(model, params);
 
     run_round({o.model, std::min(o.prompt, 16), std::min(o.generate, 1)}, pp_ctx, tg_ctx, tokens);  // warm-up
-    std::vector<double> pp, tg, ttft;
+    std::vector<double> pp, tg, ttft, bandwidth;
     for (int r = 0; r < o.repetitions; ++r) {
+        if (o.generate > 0 || o.bandwidth) bandwidth.push_back(measure_bandwidth(o));
         const Round round = run_round(o, pp_ctx, tg_ctx, tokens);
         if (o.prompt > 0) pp.push_back(o.prompt / round.pp_seconds), ttft.push_back(round.ttft_seconds);
         if (o.generate > 0) tg.push_back(o.generate / round.tg_seconds);
@@ -156,7 +161,7 @@ int run_bench(const BenchOptions& o) {
                      tg.empty() ? 0 : tg.back());
     }
     Summary sum{median(pp), median(ttft), median(tg)};
-    if (o.generate > 0 || o.bandwidth) sum.bandwidth_gbs = measure_bandwidth(o);
+    sum.bandwidth_gbs = median(bandwidth);
     if (o.generate > 0) {
         sum.bytes_per_token = bytes_per_token(model, info, o.generate);
         sum.roofline_tps = sum.bandwidth_gbs * 1e9 / sum.bytes_per_token;
