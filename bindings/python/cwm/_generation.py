@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Tuple
 
 from . import _lib as L
 from ._errors import error_for
-from ._util import _count, _token_array, _lib, Tokens
+from ._util import _Closing, _count, _token_array, _lib, Tokens
 
 if TYPE_CHECKING:
     from ._context import Context, Sampler
@@ -41,7 +41,7 @@ def _close_generations() -> None:  # pragma: no cover - interpreter exit
             pass
 
 
-class Generation(Iterator[Any]):
+class Generation(_Closing, Iterator[Any]):
     """The iterator Context.generate returns.
 
     Why a worker thread: cwm_generate streams from inside one C call, so a Python `for` loop can
@@ -160,17 +160,6 @@ class Generation(Iterator[Any]):
             elif self._state == "new":
                 self._finish()
 
-    def __enter__(self) -> "Generation":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 def _generate_worker(shared: _GenShared, cptr: Any, sptr: Any, arr: Any, count: int, max_tokens: int,

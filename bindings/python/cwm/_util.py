@@ -203,7 +203,26 @@ class _UseLock:
             yield
 
 
-class _Handle:
+class _Closing:
+    """close() on leaving a `with` block and on garbage collection (never raising from __del__)."""
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+class _Handle(_Closing):
     """An owned C handle: close() frees it, and using it afterwards raises ClosedError."""
 
     _kind = "object"
@@ -219,21 +238,9 @@ class _Handle:
     def closed(self) -> bool:
         return not self._ptr
 
-    def close(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
-
     def __enter__(self):
-        self._get()
+        self._get()  # a closed object cannot be entered
         return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 # ---- models -------------------------------------------------------------------------------
