@@ -38,7 +38,7 @@ extern "C" {
 const char* cwm_last_error(void) { return cwm::capi::last_error.c_str(); }
 
 const char* cwm_status_name(cwm_status status) {
-    switch (status) {
+    switch (cwm::capi::enum_value(status)) {
         case CWM_OK: return "CWM_OK";
         case CWM_ERR_INVALID_ARGUMENT: return "CWM_ERR_INVALID_ARGUMENT";
         case CWM_ERR_IO: return "CWM_ERR_IO";

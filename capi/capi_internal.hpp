@@ -72,6 +72,17 @@ void require_struct(const T* p, size_t min_size, const char* name) {
                                            "; set it with the matching *_default_params() or sizeof");
 }
 
+// The integer a C caller passed for an enum. C lets any int through an enum parameter or field,
+// but in C++ loading a value outside the enum's range is undefined, so the bytes are read as an
+// int (every enum of cwm.h has int size).
+template <typename E>
+int enum_value(const E& e) {
+    static_assert(sizeof(E) == sizeof(int));
+    int v;
+    std::memcpy(&v, &e, sizeof v);
+    return v;
+}
+
 // Copies `data` into a caller's buffer under the buffer contract of cwm.h.
 void copy_out(const std::string& data, char* buf, size_t buf_size, size_t* out_len);
 void copy_tokens_out(std::span<const cwm_token> data, cwm_token* buf, size_t max_tokens, size_t* out_len);

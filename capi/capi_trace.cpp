@@ -76,13 +76,15 @@ cwm_status cwm_trace_move_to(cwm_trace_session* session, cwm_trace_move move, in
         require(session != nullptr, "session is NULL");
         cwm::trace::Session& s = *session->session;
         bool moved = false;
-        switch (move) {
+        switch (cwm::capi::enum_value(move)) {
             case CWM_TRACE_STEP: moved = s.step() != nullptr; break;
             case CWM_TRACE_NEXT: moved = s.next() != nullptr; break;
             case CWM_TRACE_OUT: moved = s.out() != nullptr; break;
             case CWM_TRACE_BACK: moved = s.back(); break;
             case CWM_TRACE_RESET: s.reset(); moved = true; break;
-            default: cwm::fail(cwm::Status::invalid_argument, "unknown trace move " + std::to_string(int(move)));
+            default:
+                cwm::fail(cwm::Status::invalid_argument,
+                          "unknown trace move " + std::to_string(cwm::capi::enum_value(move)));
         }
         if (out_moved) *out_moved = moved ? 1 : 0;
     });
