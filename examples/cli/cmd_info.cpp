@@ -37,12 +37,14 @@ void print_layout(const cwm::model& model, const cwm_model_info& info) {
 void print_memory(const cwm_model_info& info, uint32_t ctx) {
     const double per_position = 2.0 * info.n_head_kv * info.head_dim * 2;  // K and V in f16
     const uint32_t n_global = info.n_layer - info.n_local_layers;
-    const double local_positions = info.n_local_layers ? std::min(ctx, info.window) : 0;
+    // A context's local rings hold window + n_batch positions (cwm_context_truncate's slack).
+    const uint32_t n_batch = cwm::context::default_params().n_batch;
+    const double local_positions = info.n_local_layers ? std::min(ctx, info.window + n_batch) : 0;
     const double kv = per_position * (double(n_global) * ctx + info.n_local_layers * local_positions);
     std::printf("memory: file %s, weights %s (mapped)\n", human_bytes(double(info.file_bytes)).c_str(),
                 human_bytes(double(info.weight_bytes)).c_str());
-    std::printf("kv cache at %u tokens: %s (f16; local layers keep a ring of their window)\n", ctx,
-                human_bytes(kv).c_str());
+    std::printf("kv cache at %u tokens: %s (f16; local layers keep a ring of window + n_batch %u positions)\n", ctx,
+                human_bytes(kv).c_str(), n_batch);
 }
 
 int run_info(const InfoOptions& o) {
