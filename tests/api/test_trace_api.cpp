@@ -135,3 +135,26 @@ TEST_CASE("comparing traces through the C ABI") {
     CHECK(cwm_trace_compare(kSource, 3, nullptr, 5, actual.data(), actual.size(), nullptr, 0, &len) ==
           CWM_ERR_INVALID_ARGUMENT);
 }
+
+#include <cwm/trace.hpp>
+
+TEST_CASE("the C++ trace session: forced frames, resolved locals, back, comparison of its own text") {
+    cwm::context ctx(tiny());
+    cwm::trace_session s(ctx, kSource, {}, nullptr, 16);
+    s.force(kCall);
+    s.force(kLine);
+    REQUIRE(s.size() == 2);
+    const cwm::trace_frame f = s.frame(1);
+    CHECK(f.event == CWM_TRACE_LINE);
+    CHECK(f.line_number == 6);
+    CHECK(f.locals[0].repr == "..");
+    CHECK(f.resolved[0].repr == "2");
+    CHECK_FALSE(f.value);
+    CHECK(s.text() == kCall + kLine);
+    const std::string json = cwm::compare_traces(kSource, s.text(), kCall + kLine + "<|end_of_text|>");
+    CHECK(json.find("\"exact_frames\":2") != std::string::npos);
+    CHECK(s.back());
+    CHECK(s.size() == 1);
+    CHECK(cwm::trace_prompt(kSource).size() > std::strlen(kSource));
+    CHECK_THROWS_AS(cwm::trace_session(ctx, "x = 1\n"), cwm::error);
+}
