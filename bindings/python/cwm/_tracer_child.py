@@ -330,6 +330,12 @@ def _child_main(argv: List[str]) -> None:  # noqa: C901 - one linear setup seque
             status = "ok"
             finish(status, "")
 
+    def tracing_failed(e):
+        if isinstance(e, MemoryError):
+            finish("memory_limit", f"memory limit of {lim['memory_bytes']} bytes hit (RLIMIT_AS) while tracing")
+        else:
+            finish("crashed", f"tracer error: {type(e).__name__}: {e}")
+
     def local_trace(frame, event, arg):
         if state["done"]:
             return None
@@ -352,11 +358,8 @@ def _child_main(argv: List[str]) -> None:  # noqa: C901 - one linear setup seque
                 return None
             scope["prev"] = event
             return local_trace
-        except MemoryError:
-            finish("memory_limit", f"memory limit of {lim['memory_bytes']} bytes hit "
-                   "(RLIMIT_AS) while tracing")
         except BaseException as e:  # noqa: BLE001
-            finish("crashed", f"tracer error: {type(e).__name__}: {e}")
+            tracing_failed(e)
 
     def global_trace(frame, event, arg):
         if state["done"] or event != "call":
@@ -376,11 +379,8 @@ def _child_main(argv: List[str]) -> None:  # noqa: C901 - one linear setup seque
             defline = defs.get(f"{co.co_name}:{co.co_firstlineno}", co.co_firstlineno)
             emit("call", frame, defline, cur, raw)
             return local_trace
-        except MemoryError:
-            finish("memory_limit", f"memory limit of {lim['memory_bytes']} bytes hit "
-                   "(RLIMIT_AS) while tracing")
         except BaseException as e:  # noqa: BLE001
-            finish("crashed", f"tracer error: {type(e).__name__}: {e}")
+            tracing_failed(e)
 
     # 5. Audit hook policy (defense in depth on top of the kernel layers). The hook is made by a
     # module-level factory and bound to no local name here, so the program cannot reach it
