@@ -1,6 +1,7 @@
 // C ABI: execution-trace sessions, prompts and comparison.
 #include "capi_internal.hpp"
 #include "trace_compare.hpp"
+#include "trace_eval.hpp"
 #include "trace_session.hpp"
 
 using cwm::capi::copy_out;
@@ -11,6 +12,7 @@ struct cwm_trace_session {
     std::string source;
     cwm::Sampler greedy{cwm::SamplerParams{.temperature = 0.0f}};
     std::unique_ptr<cwm::trace::Session> session;
+    std::optional<std::string> evaluation;  // the last cwm_trace_evaluate's JSON
 };
 
 namespace {
@@ -105,6 +107,38 @@ cwm_status cwm_trace_predict(cwm_trace_session* session, size_t max_frames) {
     });
 }
 
+cwm_status cwm_trace_predict_result(cwm_trace_session* session, const char* call_frame, size_t len, int* out_found) {
+    return guard([&] {
+        require(session != nullptr, "session is NULL");
+        const std::string frame = call_frame ? std::string(call_frame, len) : std::string();
+        require(call_frame == nullptr || !frame.empty(), "call_frame is empty");
+        const bool found = session->session->predict_result(frame) != nullptr;
+        if (out_found) *out_found = found ? 1 : 0;
+    });
+}
+
+cwm_status cwm_trace_evaluate(cwm_trace_session* session, const char* actual, size_t len, int measures) {
+    return guard([&] {
+        require(session != nullptr, "session is NULL");
+        require(measures >= 0 && measures <= CWM_TRACE_MEASURE_ALL, "measures is not a cwm_trace_measure mask");
+        if (measures == 0) measures = CWM_TRACE_MEASURE_ALL;
+        const cwm::trace::EvaluationOptions options{.free_running = (measures & CWM_TRACE_MEASURE_FREE_RUNNING) != 0,
+                                                    .next_frame = (measures & CWM_TRACE_MEASURE_NEXT_FRAME) != 0,
+                                                    .result = (measures & CWM_TRACE_MEASURE_RESULT) != 0};
+        session->evaluation.reset();
+        const auto e = cwm::trace::evaluate(*session->session, text_of(actual, len, "actual"), options);
+        session->evaluation = cwm::trace::to_json(e);
+    });
+}
+
+cwm_status cwm_trace_evaluation(const cwm_trace_session* session, char* buf, size_t buf_size, size_t* out_len) {
+    return guard([&] {
+        require(session != nullptr, "session is NULL");
+        if (!session->evaluation) cwm::fail(cwm::Status::not_found, "the session has evaluated nothing");
+        copy_out(*session->evaluation, buf, buf_size, out_len);
+    });
+}
+
 size_t cwm_trace_frame_count(const cwm_trace_session* session) {
     return session ? session->session->trace().frames.size() : 0;
 }
@@ -160,9 +194,7 @@ cwm_status cwm_trace_issue(const cwm_trace_session* session, size_t index, size_
 
 cwm_status cwm_trace_text(const cwm_trace_session* session, char* buf, size_t buf_size, size_t* out_len) {
     return guard([&] {
-        const cwm::trace::Session& s = of(session);
-        const auto tokens = s.generated();
-        copy_out(s.tokenizer().decode({tokens.begin(), tokens.end()}, true), buf, buf_size, out_len);
+        copy_out(of(session).text(), buf, buf_size, out_len);
     });
 }
 

@@ -317,7 +317,8 @@ CWM_API cwm_status cwm_generate(cwm_context* ctx, cwm_sampler* sampler, const cw
  * at a time, like a step debugger, on one context whose KV cache every step extends: a step
  * costs only its own new tokens. The model's vocabulary must have the trace tokens
  * (<|frame_sep|>, <|call_sep|>, ...), found by name. Everything a session returns (frame
- * strings, issues) stays valid until the session's next step / force / back / reset / free. */
+ * strings, issues) stays valid until the session's next move / force / prediction / evaluation
+ * or its free. */
 typedef struct cwm_trace_session cwm_trace_session;
 
 typedef enum cwm_trace_event {
@@ -366,6 +367,34 @@ CWM_API cwm_status cwm_trace_move_to(cwm_trace_session* session, cwm_trace_move 
 CWM_API cwm_status cwm_trace_force(cwm_trace_session* session, const char* frame_text, size_t len);
 /* Steps until the trace ends or `max_frames` more frames were produced. */
 CWM_API cwm_status cwm_trace_predict(cwm_trace_session* session, size_t max_frames);
+
+/* Output prediction: the entry's return value without its body. Resets the session, takes the
+ * entry's call frame (`call_frame`, `len` bytes with literal special tokens, forced when not
+ * NULL, e.g. the actual trace's first frame; else the model's), then writes <|return_sep|>,
+ * the steering that skips a callee's body. `*out_found` is 1 when the model wrote a return
+ * frame: it is then the session's last frame and its value the prediction; 0 when it did not
+ * (an issue says why). An entry that raises cannot be predicted so: the steering asks for a
+ * return. */
+CWM_API cwm_status cwm_trace_predict_result(cwm_trace_session* session, const char* call_frame, size_t len,
+                                            int* out_found);
+
+/* What cwm_trace_evaluate measures; OR-ed together. */
+typedef enum cwm_trace_measure {
+    CWM_TRACE_MEASURE_FREE_RUNNING = 1, /* the whole trace predicted greedily from the prompt */
+    CWM_TRACE_MEASURE_NEXT_FRAME = 2,   /* each frame predicted after the actual ones before it */
+    CWM_TRACE_MEASURE_RESULT = 4,       /* output prediction from the actual call frame */
+    CWM_TRACE_MEASURE_ALL = 7
+} cwm_trace_measure;
+
+/* Measures the session's model against `actual` (`len` bytes), the program's real trace as
+ * text (the tracer's output), as `measures` asks (a cwm_trace_measure mask; 0 means all). The
+ * result is kept in the session for cwm_trace_evaluation; the session is left holding the
+ * free-running prediction when one was made. CWM_ERR_INVALID_ARGUMENT names the problem when
+ * `actual` is not a well-formed trace of the session's program. */
+CWM_API cwm_status cwm_trace_evaluate(cwm_trace_session* session, const char* actual, size_t len, int measures);
+/* The last cwm_trace_evaluate's result as a JSON object (docs/traces.md) under the buffer
+ * contract; CWM_ERR_NOT_FOUND when the session has evaluated nothing. */
+CWM_API cwm_status cwm_trace_evaluation(const cwm_trace_session* session, char* buf, size_t buf_size, size_t* out_len);
 
 CWM_API size_t cwm_trace_frame_count(const cwm_trace_session* session);
 CWM_API int cwm_trace_ended(const cwm_trace_session* session);

@@ -7,7 +7,11 @@ namespace cwm::trace {
 
 namespace {
 
-FrameAgreement agreement(const Frame& p, const Frame& a) {
+double ratio(size_t a, size_t b) { return b ? double(a) / double(b) : 1.0; }
+
+}  // namespace
+
+FrameAgreement agree(const Frame& p, const Frame& a) {
     FrameAgreement f;
     f.event = p.event == a.event;
     const bool numbers_known = p.line_number > 0 && a.line_number > 0;
@@ -30,10 +34,6 @@ std::optional<std::string> result_of(const Trace& t) {
     return last.value;
 }
 
-double ratio(size_t a, size_t b) { return b ? double(a) / double(b) : 1.0; }
-
-}  // namespace
-
 double Comparison::frame_accuracy() const { return ratio(exact_frames, std::max(actual_frames, predicted_frames)); }
 
 double Comparison::variable_accuracy() const { return ratio(variables_matched, variables); }
@@ -44,7 +44,7 @@ Comparison compare(const Trace& predicted, const Trace& actual) {
     c.predicted_frames = predicted.frames.size();
     const size_t n = std::min(c.actual_frames, c.predicted_frames);
     for (size_t i = 0; i < n; ++i) {
-        const FrameAgreement f = agreement(predicted.frames[i], actual.frames[i]);
+        const FrameAgreement f = agree(predicted.frames[i], actual.frames[i]);
         c.frames.push_back(f);
         c.exact_frames += f.exact();
         c.event_matches += f.event;
@@ -78,7 +78,8 @@ std::string to_json(const Comparison& c) {
     for (const FrameAgreement& f : c.frames)
         frames.push_back({{"exact", f.exact()}, {"event", f.event}, {"line", f.line}, {"variables", f.variables},
                           {"variables_matched", f.variables_matched}, {"value", f.value}});
-    return j.dump();
+    // A model may write invalid UTF-8; it is shown as U+FFFD rather than refused.
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace cwm::trace

@@ -37,6 +37,13 @@ struct Comparison {
     double variable_accuracy() const;
 };
 
+// How far the predicted frame agrees with the actual one.
+FrameAgreement agree(const Frame& predicted, const Frame& actual);
+
+// The entry function's result: the value of the last frame when it is a return or exception
+// frame (the trace ends when the entry is left).
+std::optional<std::string> result_of(const Trace& trace);
+
 // Aligns the traces position by position: execution is a sequence, and a prediction that goes
 // wrong is wrong from there on, which first_divergence records.
 Comparison compare(const Trace& predicted, const Trace& actual);

@@ -131,4 +131,18 @@ void Session::reset() {
     rebuild_parser();
 }
 
+std::string Session::text() const { return tokenizer().decode(generated_, true); }
+
+const Frame* Session::predict_result(std::string_view call_frame) {
+    reset();
+    const Frame* call = call_frame.empty() ? step() : force(call_frame);
+    if (!call) return nullptr;
+    if (call->event != Event::call) {
+        parser_.note("the first frame is not the entry's call frame");
+        return nullptr;
+    }
+    const Frame* result = produce({ids_.return_});
+    return result && result->event == Event::return_ ? result : nullptr;
+}
+
 }  // namespace cwm::trace

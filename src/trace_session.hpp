@@ -48,6 +48,13 @@ public:
     bool back();
     // Back to just after the prompt (its evaluation is restored, not repeated).
     void reset();
+    // Output prediction: the entry's return value without its body. Resets the session, takes
+    // the entry's call frame (`call_frame` forced when given, e.g. the actual one; else the
+    // model's), then writes <|return_sep|>, the steering that skips a callee (next()) applied to
+    // the entry itself. Returns the return frame, whose value is the prediction; nullptr when
+    // the model wrote none (trace().issues says why). An entry that raises cannot be predicted
+    // this way: the steering asks for a return.
+    const Frame* predict_result(std::string_view call_frame = {});
 
     const Trace& trace() const { return parser_.trace(); }
     bool ended() const { return parser_.trace().ended; }
@@ -56,6 +63,9 @@ public:
     size_t prompt_tokens() const { return prompt_tokens_; }
     // The tokens written after the prompt (sampled or forced), in order.
     std::span<const Token> generated() const { return generated_; }
+    // generated() as text, special tokens spelled out (the tracer's form).
+    std::string text() const;
+    const std::string& source() const { return source_; }
     const Tokenizer& tokenizer() const { return context_.model().tokenizer(); }
 
 private:

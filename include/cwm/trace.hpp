@@ -64,6 +64,23 @@ public:
     // Teacher forcing: a frame written with literal special tokens.
     void force(std::string_view frame_text) { check(cwm_trace_force(get(), frame_text.data(), frame_text.size())); }
     void predict(size_t max_frames) { check(cwm_trace_predict(get(), max_frames)); }
+    // Output prediction (cwm_trace_predict_result): the entry's predicted return value, from
+    // `call_frame` when given (else the model's own call frame); nullopt when the model wrote
+    // no return frame.
+    std::optional<std::string> predict_result(std::string_view call_frame = {}) {
+        int found = 0;
+        check(cwm_trace_predict_result(get(), call_frame.empty() ? nullptr : call_frame.data(), call_frame.size(),
+                                       &found));
+        if (!found) return std::nullopt;
+        return frame(size() - 1).value;
+    }
+    // Measures the model against the program's actual trace text (cwm_trace_evaluate): the
+    // JSON object of docs/traces.md.
+    std::string evaluate(std::string_view actual, int measures = CWM_TRACE_MEASURE_ALL) {
+        check(cwm_trace_evaluate(get(), actual.data(), actual.size(), measures));
+        return detail::read_string(
+            [&](char* buf, size_t size, size_t* len) { return cwm_trace_evaluation(get(), buf, size, len); });
+    }
 
     size_t size() const { return cwm_trace_frame_count(get()); }
     bool ended() const { return cwm_trace_ended(get()) != 0; }

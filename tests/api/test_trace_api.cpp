@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api_helpers.hpp"
+#include <cwm/trace.hpp>
 
 using namespace api_test;
 
@@ -122,6 +123,54 @@ TEST_CASE("a trace session: forced frames read back, moves, counters, text and c
     CHECK(cwm_trace_session_new(ctx.get(), nullptr, "x = 1\n", 6, nullptr, &s) == CWM_ERR_INVALID_ARGUMENT);
 }
 
+TEST_CASE("output prediction and evaluation through the C ABI") {
+    cwm::context ctx(tiny());
+    cwm_trace_params params;
+    cwm_trace_default_params(&params);
+    params.max_frame_tokens = 8;
+    const std::string source = "def g(a):  # << START_OF_TRACE\n    return a + 1\n\ng(1)\n";
+    // `python3 -m cwm.tracer` on that source.
+    const std::string call = "<|call_sep|>{\"a\": \"1\"}<|action_sep|>def g(a):\n<|frame_sep|>";
+    const std::string actual = call + "<|line_sep|>{\"a\": \"..\"}<|action_sep|>    return a + 1\n<|frame_sep|>"
+                               "<|return_sep|><|action_sep|>    return a + 1\n<|arg_sep|>\"2\"<|frame_sep|><|end_of_text|>";
+    cwm_trace_session* s = nullptr;
+    REQUIRE(cwm_trace_session_new(ctx.get(), nullptr, source.data(), source.size(), &params, &s) == CWM_OK);
+
+    int found = -1;
+    REQUIRE(cwm_trace_predict_result(s, call.data(), call.size(), &found) == CWM_OK);
+    CHECK(found == 0);  // noise writes no return frame; an issue says so
+    CHECK(cwm_trace_issue_count(s) > 0);
+    const std::string steered = read([&](char* b, size_t n, size_t* len) { return cwm_trace_text(s, b, n, len); });
+    CHECK(steered.rfind(call + "<|return_sep|>", 0) == 0);
+    REQUIRE(cwm_trace_predict_result(s, nullptr, 0, &found) == CWM_OK);  // the model's own call frame
+    CHECK(cwm_trace_predict_result(s, "", 0, &found) == CWM_ERR_INVALID_ARGUMENT);
+
+    size_t len = 0;
+    CHECK(cwm_trace_evaluation(s, nullptr, 0, &len) == CWM_ERR_NOT_FOUND);
+    REQUIRE(cwm_trace_evaluate(s, actual.data(), actual.size(), 0) == CWM_OK);
+    const std::string json = read([&](char* b, size_t n, size_t* len) { return cwm_trace_evaluation(s, b, n, len); });
+    CHECK(json.find("\"actual_frames\":3") != std::string::npos);
+    CHECK(json.find("\"next_frame\":{\"frames\":3,") != std::string::npos);
+    CHECK(json.find("\"result\":{\"actual\":\"2\",") != std::string::npos);
+    REQUIRE(cwm_trace_evaluate(s, actual.data(), actual.size(), CWM_TRACE_MEASURE_RESULT) == CWM_OK);
+    const std::string only = read([&](char* b, size_t n, size_t* len) { return cwm_trace_evaluation(s, b, n, len); });
+    CHECK(only.find("\"free_running\":null,\"next_frame\":null") != std::string::npos);
+
+    CHECK(cwm_trace_evaluate(s, actual.data(), actual.size(), 8) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_evaluate(s, actual.data(), 10, 0) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(cwm_last_error()).find("malformed") != std::string::npos);
+    CHECK(cwm_trace_evaluation(s, nullptr, 0, &len) == CWM_ERR_NOT_FOUND);  // a failed evaluation keeps nothing
+    CHECK(cwm_trace_evaluate(nullptr, actual.data(), actual.size(), 0) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_predict_result(nullptr, nullptr, 0, &found) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_evaluation(nullptr, nullptr, 0, &len) == CWM_ERR_INVALID_ARGUMENT);
+    cwm_trace_session_free(s);
+
+    cwm::trace_session cpp(ctx, source, {}, nullptr, 8);
+    CHECK_FALSE(cpp.predict_result(call).has_value());
+    CHECK(cpp.evaluate(actual, CWM_TRACE_MEASURE_NEXT_FRAME).find("\"next_frame\":{\"frames\":3,") != std::string::npos);
+    CHECK_THROWS_AS(cpp.evaluate("garbage"), cwm::error);
+}
+
 TEST_CASE("comparing traces through the C ABI") {
     const std::string actual = kCall + kLine + "<|end_of_text|>";
     const std::string predicted = kCall + "<|line_sep|>{\"n\": \"3\"}<|action_sep|>    total = 0\n<|frame_sep|>";
@@ -135,8 +184,6 @@ TEST_CASE("comparing traces through the C ABI") {
     CHECK(cwm_trace_compare(kSource, 3, nullptr, 5, actual.data(), actual.size(), nullptr, 0, &len) ==
           CWM_ERR_INVALID_ARGUMENT);
 }
-
-#include <cwm/trace.hpp>
 
 TEST_CASE("the C++ trace session: forced frames, resolved locals, back, comparison of its own text") {
     cwm::context ctx(tiny());

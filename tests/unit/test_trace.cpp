@@ -4,52 +4,16 @@
 
 #include "error.hpp"
 #include "trace.hpp"
+#include "trace_fixtures.hpp"
 
 using namespace cwm;
 using namespace cwm::trace;
 
 namespace {
 
-const char* kSource =
-    "def double(x):\n"
-    "    y = x * 2\n"
-    "    return y\n"
-    "\n"
-    "def f(n):  # << START_OF_TRACE\n"
-    "    total = 0\n"
-    "    for i in range(n):\n"
-    "        total += double(i)\n"
-    "    return total\n"
-    "\n"
-    "f(2)\n";
-
-// The spec's example, its elided middle written out by the rules (one frame per line here).
-const char* kFrames[] = {
-    "<|call_sep|>{\"n\": \"2\"}<|action_sep|>def f(n):\n<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"..\"}<|action_sep|>    total = 0\n<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"..\", \"total\": \"0\"}<|action_sep|>    for i in range(n):\n<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"..\", \"total\": \"..\", \"i\": \"0\"}<|action_sep|>        total += double(i)\n<|frame_sep|>",
-    "<|call_sep|>{\"x\": \"0\"}<|action_sep|>def double(x):\n<|frame_sep|>",
-    "<|line_sep|>{\"x\": \"..\"}<|action_sep|>    y = x * 2\n<|frame_sep|>",
-    "<|line_sep|>{\"x\": \"..\", \"y\": \"0\"}<|action_sep|>    return y\n<|frame_sep|>",
-    "<|return_sep|><|action_sep|>    return y\n<|arg_sep|>\"0\"<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"2\", \"total\": \"0\", \"i\": \"0\"}<|action_sep|>    for i in range(n):\n<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"..\", \"total\": \"..\", \"i\": \"1\"}<|action_sep|>        total += double(i)\n<|frame_sep|>",
-    "<|call_sep|>{\"x\": \"1\"}<|action_sep|>def double(x):\n<|frame_sep|>",
-    "<|line_sep|>{\"x\": \"..\"}<|action_sep|>    y = x * 2\n<|frame_sep|>",
-    "<|line_sep|>{\"x\": \"..\", \"y\": \"2\"}<|action_sep|>    return y\n<|frame_sep|>",
-    "<|return_sep|><|action_sep|>    return y\n<|arg_sep|>\"2\"<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"2\", \"total\": \"2\", \"i\": \"1\"}<|action_sep|>    for i in range(n):\n<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"..\", \"total\": \"..\", \"i\": \"..\"}<|action_sep|>    return total\n<|frame_sep|>",
-    "<|return_sep|><|action_sep|>    return total\n<|arg_sep|>\"2\"<|frame_sep|>",
-    "<|end_of_text|>",
-};
-
-std::string example_text() {
-    std::string text;
-    for (const char* f : kFrames) text += f;
-    return text;
-}
+using test::example_text;
+const char* const kSource = test::kExampleSource;
+const auto& kFrames = test::kExampleFrames;
 
 std::vector<Variable> vars(std::initializer_list<std::pair<const char*, const char*>> list) {
     std::vector<Variable> out;

@@ -4,9 +4,8 @@
 // re-evaluating the prompt. (Frame quality needs a trained model: issue 7.)
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-
 #include "error.hpp"
+#include "trace_fixtures.hpp"
 #include "trace_session.hpp"
 
 using namespace cwm;
@@ -14,23 +13,28 @@ using namespace cwm::trace;
 
 namespace {
 
-std::shared_ptr<const Model> tiny() {
-    const char* dir = std::getenv("CWM_TEST_MODELS");
-    REQUIRE_MESSAGE(dir != nullptr, "CWM_TEST_MODELS is not set (ctest sets it; see tests/CMakeLists.txt)");
-    static const auto model = Model::load(std::string(dir) + "/tiny-cwm.gguf");
-    return model;
-}
-
-const char* kSource =
-    "def double(x):\n    y = x * 2\n    return y\n\ndef f(n):  # << START_OF_TRACE\n    total = 0\n"
-    "    for i in range(n):\n        total += double(i)\n    return total\n\nf(2)\n";
-const char* kActual[] = {
-    "<|call_sep|>{\"n\": \"2\"}<|action_sep|>def f(n):\n<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"..\"}<|action_sep|>    total = 0\n<|frame_sep|>",
-    "<|line_sep|>{\"n\": \"..\", \"total\": \"0\"}<|action_sep|>    for i in range(n):\n<|frame_sep|>",
-};
+std::shared_ptr<const Model> tiny() { return test::tiny_cwm(); }
+const char* const kSource = test::kExampleSource;
+const std::vector<const char*> kActual(test::kExampleFrames, test::kExampleFrames + 3);  // its first frames
 
 size_t token_count(const Model& m, const char* text) { return m.tokenizer().encode(text, true).size(); }
+
+// `written` (tokens after the prompt) followed by greedy tokens up to `n` in all (or the end of
+// text), computed in a fresh context by plain argmax: the oracle for what a session writes.
+std::vector<Token> greedy_after(std::vector<Token> written, size_t n) {
+    Context fresh(tiny(), ContextOptions{.n_ctx = 2048});
+    std::vector<Token> tokens = tiny()->tokenizer().encode(build_prompt(kSource), true);
+    tokens.insert(tokens.end(), written.begin(), written.end());
+    std::span<const float> logits = fresh.decode(tokens, 1);
+    const Token end = *tiny()->tokenizer().find(kEndOfText);
+    while (written.size() < n) {
+        const Token t = Token(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        written.push_back(t);
+        if (t == end) break;
+        logits = fresh.decode({&t, 1}, 1);
+    }
+    return written;
+}
 
 }  // namespace
 
@@ -62,20 +66,8 @@ TEST_CASE("stepping equals one greedy generation from the same point") {
     const std::vector<Token> stepped(s.generated().begin(), s.generated().end());
 
     // The same tokens, generated greedily in a fresh context from the prompt and the forced frame.
-    Context fresh(tiny(), ContextOptions{.n_ctx = 2048});
-    std::vector<Token> tokens = tiny()->tokenizer().encode(build_prompt(kSource), true);
     const std::vector<Token> forced = tiny()->tokenizer().encode(kActual[0], true);
-    tokens.insert(tokens.end(), forced.begin(), forced.end());
-    std::span<const float> logits = fresh.decode(tokens, 1);
-    std::vector<Token> greedy_tokens = forced;
-    const Token end = *tiny()->tokenizer().find(kEndOfText);
-    while (greedy_tokens.size() < stepped.size()) {
-        const Token t = Token(std::max_element(logits.begin(), logits.end()) - logits.begin());
-        greedy_tokens.push_back(t);
-        if (t == end) break;
-        logits = fresh.decode({&t, 1}, 1);
-    }
-    CHECK(stepped == greedy_tokens);
+    CHECK(stepped == greedy_after(forced, stepped.size()));
 }
 
 TEST_CASE("back and reset continue exactly as before, without evaluating the prompt again") {
@@ -114,6 +106,25 @@ TEST_CASE("back and reset continue exactly as before, without evaluating the pro
         }
         CHECK(s.generated().empty());
     }
+}
+
+TEST_CASE("output prediction writes <|return_sep|> right after the entry's call frame, from the prompt's state") {
+    Context ctx(tiny(), ContextOptions{.n_ctx = 2048});
+    Sampler greedy(SamplerParams{.temperature = 0.0f});
+    Session s(ctx, greedy, kSource, {}, SessionOptions{.max_frame_tokens = 24});
+    for (const char* frame : kActual) s.force(frame);  // wherever the session was, it starts over
+    const size_t before = s.tokens_evaluated();
+    const Frame* result = s.predict_result(kActual[0]);
+    std::vector<Token> steered = tiny()->tokenizer().encode(kActual[0], true);
+    steered.push_back(*tiny()->tokenizer().find(kReturnSep));
+    const std::vector<Token> written(s.generated().begin(), s.generated().end());
+    REQUIRE(written.size() > steered.size());
+    CHECK(std::vector<Token>(written.begin(), written.begin() + long(steered.size())) == steered);
+    CHECK(written == greedy_after(steered, written.size()));
+    // Noise writes no return frame: the call reports it rather than inventing a value.
+    CHECK(result == nullptr);
+    CHECK(!s.trace().issues.empty());
+    CHECK(s.tokens_evaluated() - before <= written.size());  // the prompt is not evaluated again
 }
 
 TEST_CASE("a vocabulary without trace tokens and a source without an entry are refused") {
