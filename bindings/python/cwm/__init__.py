@@ -24,6 +24,7 @@ _NATIVE = {
     **{name: "_model" for name in ("Metadata", "Model", "ModelInfo", "TensorInfo", "Tokenizer")},
     **{name: "_context" for name in ("Context", "Sampler", "SamplerParams")},
     "Generation": "_generation",
+    **{name: "_trace" for name in ("Measure", "TraceFrame", "TraceSession", "compare_traces", "trace_prompt")},
     **{name: "_tools" for name in ("abi_version", "library_path", "measure_read_bandwidth", "quantize",
                                    "render_chat", "status_name", "version")},
 }
@@ -45,7 +46,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ABI_VERSION", "BufferTooSmallError", "CancelledError", "ClosedError", "Context", "ContextFullError", "Error",
     "FileError", "Generation", "InternalError", "InvalidArgumentError", "InvalidFileError", "LogLevel", "Metadata",
-    "Model", "ModelInfo", "NotFoundError", "OutOfMemoryError", "Sampler", "SamplerParams", "Status", "TensorInfo", "Tokenizer",
-    "UnsupportedError", "WeightType", "abi_version", "library_path", "measure_read_bandwidth", "quantize",
-    "render_chat", "status_name", "version",
+    "Measure", "Model", "ModelInfo", "NotFoundError", "OutOfMemoryError", "Sampler", "SamplerParams", "Status",
+    "TensorInfo", "Tokenizer", "TraceFrame", "TraceSession", "UnsupportedError", "WeightType", "abi_version",
+    "compare_traces", "library_path", "measure_read_bandwidth", "quantize", "render_chat", "status_name",
+    "trace_prompt", "version",
 ]

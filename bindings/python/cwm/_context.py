@@ -33,7 +33,21 @@ class SamplerParams:
     seed: int
 
 
-class Sampler(_Handle):
+class _SessionOwner:
+    """A context or sampler that trace sessions use: close() closes those sessions first. They
+    are held weakly, so a dropped session is still freed by the garbage collector."""
+
+    def _adopt_session(self, session: Any) -> None:
+        if getattr(self, "_sessions", None) is None:
+            self._sessions: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._sessions.add(session)
+
+    def _close_sessions(self) -> None:
+        for session in list(getattr(self, "_sessions", None) or ()):
+            session.close()
+
+
+class Sampler(_SessionOwner, _Handle):
     """A token sampler; parameters not given keep the library's defaults
     (cwm_sampler_default_params). Use by one thread at a time."""
 
@@ -68,8 +82,10 @@ class Sampler(_Handle):
         self.params = SamplerParams(**{f.name: getattr(params, f.name) for f in dataclasses.fields(SamplerParams)})
 
     def close(self) -> None:
+        """Frees the sampler, closing the trace sessions that use it first."""
         if not getattr(self, "_ptr", None):
             return
+        self._close_sessions()
         with self._busy.held_for_close():
             ptr, self._ptr = self._ptr, None
             if ptr:
@@ -113,7 +129,7 @@ class Sampler(_Handle):
 # ---- contexts -----------------------------------------------------------------------------
 
 
-class Context(_Handle):
+class Context(_SessionOwner, _Handle):
     """A context on a model: its KV cache, evaluated tokens and last logits.
 
     Keyword arguments left out keep cwm_context_default_params: n_ctx 0 is the model's training
@@ -157,10 +173,12 @@ class Context(_Handle):
         _check(status)
 
     def close(self) -> None:
-        """Stops a suspended generation, waits for a running call, frees the context."""
+        """Stops a suspended generation, closes the trace sessions on the context, waits for a
+        running call, frees the context."""
         if not getattr(self, "_ptr", None):
             return
         self._stop_generation()
+        self._close_sessions()
         with self._busy.held_for_close(), self._free_lock:
             ptr, self._ptr = self._ptr, None
             if ptr:
@@ -173,6 +191,7 @@ class Context(_Handle):
     @property
     def model(self) -> Model:
         return self._model
+
 
     def _stop_generation(self) -> None:
         gen = self._generation() if self._generation is not None else None
