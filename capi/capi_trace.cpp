@@ -8,17 +8,29 @@ using cwm::capi::copy_out;
 using cwm::capi::guard;
 using cwm::capi::require;
 
+// A model's trace session, or a trace read from text (cwm_trace_parse: no session, no moves).
 struct cwm_trace_session {
     std::string source;
     cwm::Sampler greedy{cwm::SamplerParams{.temperature = 0.0f}};
     std::unique_ptr<cwm::trace::Session> session;
+    cwm::trace::Trace parsed;
+    std::string parsed_text;
     std::optional<std::string> evaluation;  // the last cwm_trace_evaluate's JSON
+
+    const cwm::trace::Trace& trace() const { return session ? session->trace() : parsed; }
+    std::string text() const { return session ? session->text() : parsed_text; }
 };
 
 namespace {
 
-const cwm::trace::Session& of(const cwm_trace_session* s) {
+const cwm_trace_session& of(const cwm_trace_session* s) {
     require(s != nullptr, "session is NULL");
+    return *s;
+}
+
+cwm::trace::Session& stepping(cwm_trace_session* s) {
+    require(s != nullptr, "session is NULL");
+    if (!s->session) cwm::fail(cwm::Status::invalid_argument, "this trace was read from text (cwm_trace_parse): it has no model to step");
     return *s->session;
 }
 
@@ -73,10 +85,21 @@ cwm_status cwm_trace_session_new(cwm_context* ctx, cwm_sampler* sampler, const c
 
 void cwm_trace_session_free(cwm_trace_session* session) { delete session; }
 
+cwm_status cwm_trace_parse(const char* source, size_t source_len, const char* text, size_t text_len,
+                           cwm_trace_session** out_trace) {
+    return guard([&] {
+        require(out_trace != nullptr, "out_trace is NULL");
+        auto handle = std::make_unique<cwm_trace_session>();
+        handle->source = text_of(source, source_len, "source");
+        handle->parsed_text = text_of(text, text_len, "text");
+        handle->parsed = cwm::trace::parse_text(handle->source, handle->parsed_text);
+        *out_trace = handle.release();
+    });
+}
+
 cwm_status cwm_trace_move_to(cwm_trace_session* session, cwm_trace_move move, int* out_moved) {
     return guard([&] {
-        require(session != nullptr, "session is NULL");
-        cwm::trace::Session& s = *session->session;
+        cwm::trace::Session& s = stepping(session);
         bool moved = false;
         switch (cwm::capi::enum_value(move)) {
             case CWM_TRACE_STEP: moved = s.step() != nullptr; break;
@@ -94,39 +117,38 @@ cwm_status cwm_trace_move_to(cwm_trace_session* session, cwm_trace_move move, in
 
 cwm_status cwm_trace_force(cwm_trace_session* session, const char* frame_text, size_t len) {
     return guard([&] {
-        require(session != nullptr, "session is NULL");
-        session->session->force(text_of(frame_text, len, "frame_text"));
+        stepping(session).force(text_of(frame_text, len, "frame_text"));
     });
 }
 
 cwm_status cwm_trace_predict(cwm_trace_session* session, size_t max_frames) {
     return guard([&] {
-        require(session != nullptr, "session is NULL");
-        for (size_t i = 0; i < max_frames && session->session->step() != nullptr; ++i) {
+        cwm::trace::Session& s = stepping(session);
+        for (size_t i = 0; i < max_frames && s.step() != nullptr; ++i) {
         }
     });
 }
 
 cwm_status cwm_trace_predict_result(cwm_trace_session* session, const char* call_frame, size_t len, int* out_found) {
     return guard([&] {
-        require(session != nullptr, "session is NULL");
+        cwm::trace::Session& s = stepping(session);
         const std::string frame = call_frame ? std::string(call_frame, len) : std::string();
         require(call_frame == nullptr || !frame.empty(), "call_frame is empty");
-        const bool found = session->session->predict_result(frame) != nullptr;
+        const bool found = s.predict_result(frame) != nullptr;
         if (out_found) *out_found = found ? 1 : 0;
     });
 }
 
 cwm_status cwm_trace_evaluate(cwm_trace_session* session, const char* actual, size_t len, int measures) {
     return guard([&] {
-        require(session != nullptr, "session is NULL");
+        cwm::trace::Session& s = stepping(session);
         require(measures >= 0 && measures <= CWM_TRACE_MEASURE_ALL, "measures is not a cwm_trace_measure mask");
         if (measures == 0) measures = CWM_TRACE_MEASURE_ALL;
         const cwm::trace::EvaluationOptions options{.free_running = (measures & CWM_TRACE_MEASURE_FREE_RUNNING) != 0,
                                                     .next_frame = (measures & CWM_TRACE_MEASURE_NEXT_FRAME) != 0,
                                                     .result = (measures & CWM_TRACE_MEASURE_RESULT) != 0};
         session->evaluation.reset();
-        const auto e = cwm::trace::evaluate(*session->session, text_of(actual, len, "actual"), options);
+        const auto e = cwm::trace::evaluate(s, text_of(actual, len, "actual"), options);
         session->evaluation = cwm::trace::to_json(e);
     });
 }
@@ -140,16 +162,16 @@ cwm_status cwm_trace_evaluation(const cwm_trace_session* session, char* buf, siz
 }
 
 size_t cwm_trace_frame_count(const cwm_trace_session* session) {
-    return session ? session->session->trace().frames.size() : 0;
+    return session ? session->trace().frames.size() : 0;
 }
 
-int cwm_trace_ended(const cwm_trace_session* session) { return session && session->session->ended() ? 1 : 0; }
+int cwm_trace_ended(const cwm_trace_session* session) { return session && session->trace().ended ? 1 : 0; }
 
 size_t cwm_trace_tokens_evaluated(const cwm_trace_session* session) {
-    return session ? session->session->tokens_evaluated() : 0;
+    return session && session->session ? session->session->tokens_evaluated() : 0;
 }
 
-size_t cwm_trace_prompt_tokens(const cwm_trace_session* session) { return session ? session->session->prompt_tokens() : 0; }
+size_t cwm_trace_prompt_tokens(const cwm_trace_session* session) { return session && session->session ? session->session->prompt_tokens() : 0; }
 
 cwm_status cwm_trace_frame_get(const cwm_trace_session* session, size_t index, cwm_trace_frame* frame) {
     return guard([&] {
@@ -179,7 +201,7 @@ cwm_status cwm_trace_frame_local(const cwm_trace_session* session, size_t index,
 }
 
 size_t cwm_trace_issue_count(const cwm_trace_session* session) {
-    return session ? session->session->trace().issues.size() : 0;
+    return session ? session->trace().issues.size() : 0;
 }
 
 cwm_status cwm_trace_issue(const cwm_trace_session* session, size_t index, size_t* out_frame, const char** out_message) {

@@ -349,6 +349,14 @@ CWM_API cwm_status cwm_trace_session_new(cwm_context* ctx, cwm_sampler* sampler,
                                          const cwm_trace_params* params, cwm_trace_session** out_session);
 CWM_API void cwm_trace_session_free(cwm_trace_session* session);
 
+/* A trace read from text (`text`, `text_len` bytes with literal special tokens, e.g. the
+ * tracer's output) for the program `source`, in a handle whose frames, locals, issues, text and
+ * ended flag read like a session's; it has no model, so moves, forcing, predictions and
+ * evaluation give CWM_ERR_INVALID_ARGUMENT and the token counters 0. Malformed text is not an
+ * error: it shows as issues. Free with cwm_trace_session_free. */
+CWM_API cwm_status cwm_trace_parse(const char* source, size_t source_len, const char* text, size_t text_len,
+                                   cwm_trace_session** out_trace);
+
 typedef enum cwm_trace_move {
     CWM_TRACE_STEP = 0, /* the model's next frame, stepping into calls */
     CWM_TRACE_NEXT = 1, /* the next frame of this function: a call is stepped over by writing

@@ -53,6 +53,14 @@ public:
         handle_.reset(raw);
     }
 
+    // A trace read from text (cwm_trace_parse), e.g. the tracer's output: frames, issues and
+    // text read as a session's; it cannot move.
+    static trace_session parse(std::string_view source, std::string_view text) {
+        cwm_trace_session* raw = nullptr;
+        check(cwm_trace_parse(source.data(), source.size(), text.data(), text.size(), &raw));
+        return trace_session(raw);
+    }
+
     cwm_trace_session* get() const { return handle_.get(); }
 
     // Each returns whether it produced (or took back) a frame.
@@ -119,6 +127,8 @@ public:
     }
 
 private:
+    explicit trace_session(cwm_trace_session* raw) { handle_.reset(raw); }
+
     bool move(cwm_trace_move m) {
         int moved = 0;
         check(cwm_trace_move_to(get(), m, &moved));

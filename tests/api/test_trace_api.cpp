@@ -171,6 +171,34 @@ TEST_CASE("output prediction and evaluation through the C ABI") {
     CHECK_THROWS_AS(cpp.evaluate("garbage"), cwm::error);
 }
 
+TEST_CASE("a trace parsed from text reads like a session and cannot move") {
+    const std::string text = kCall + kLine + "<|end_of_text|>";
+    cwm_trace_session* t = nullptr;
+    REQUIRE(cwm_trace_parse(kSource, std::strlen(kSource), text.data(), text.size(), &t) == CWM_OK);
+    CHECK(cwm_trace_frame_count(t) == 2);
+    CHECK(cwm_trace_ended(t) == 1);
+    CHECK(cwm_trace_issue_count(t) == 0);
+    CHECK(cwm_trace_tokens_evaluated(t) == 0);
+    const char *name = nullptr, *repr = nullptr;
+    REQUIRE(cwm_trace_frame_local(t, 1, 0, 1, &name, &repr) == CWM_OK);
+    CHECK(std::string(repr) == "2");
+    CHECK(read([&](char* b, size_t n, size_t* len) { return cwm_trace_text(t, b, n, len); }) == text);
+    int moved = 0;
+    CHECK(cwm_trace_move_to(t, CWM_TRACE_STEP, &moved) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(cwm_last_error()).find("no model") != std::string::npos);
+    CHECK(cwm_trace_force(t, kLine.data(), kLine.size()) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_evaluate(t, text.data(), text.size(), 0) == CWM_ERR_INVALID_ARGUMENT);
+    cwm_trace_session_free(t);
+
+    // Malformed text is reported, not refused.
+    const cwm::trace_session bad = cwm::trace_session::parse(kSource, kCall + "<|line_sep|>{oops");
+    CHECK(bad.size() == 1);
+    CHECK_FALSE(bad.ended());
+    CHECK_FALSE(bad.issues().empty());
+    CHECK(cwm_trace_parse(kSource, 3, nullptr, 4, &t) == CWM_ERR_INVALID_ARGUMENT);
+    CHECK(cwm_trace_parse(kSource, 3, "", 0, nullptr) == CWM_ERR_INVALID_ARGUMENT);
+}
+
 TEST_CASE("comparing traces through the C ABI") {
     const std::string actual = kCall + kLine + "<|end_of_text|>";
     const std::string predicted = kCall + "<|line_sep|>{\"n\": \"3\"}<|action_sep|>    total = 0\n<|frame_sep|>";

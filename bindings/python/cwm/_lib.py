@@ -186,6 +186,7 @@ PROTOTYPES = {
     "cwm_trace_session_new": (c_status, [context_p, sampler_p, _char_p, c_size_t, P(cwm_trace_params),
                                          P(trace_session_p)]),
     "cwm_trace_session_free": (None, [trace_session_p]),
+    "cwm_trace_parse": (c_status, [_char_p, c_size_t, _char_p, c_size_t, P(trace_session_p)]),
     "cwm_trace_move_to": (c_status, [trace_session_p, c_int, P(c_int)]),
     "cwm_trace_force": (c_status, [trace_session_p, _char_p, c_size_t]),
     "cwm_trace_predict": (c_status, [trace_session_p, c_size_t]),
