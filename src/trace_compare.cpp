@@ -54,6 +54,10 @@ Comparison compare(const Trace& predicted, const Trace& actual) {
         if (!f.exact() && !c.first_divergence) c.first_divergence = i;
     }
     if (!c.first_divergence && c.actual_frames != c.predicted_frames) c.first_divergence = n;
+    // Frames only one trace has: their variables are all misses (a prediction that stops early
+    // has not predicted the rest of the program's values).
+    for (const Trace* t : {&actual, &predicted})
+        for (size_t i = n; i < t->frames.size(); ++i) c.variables += t->frames[i].resolved.size();
     c.actual_result = result_of(actual);
     c.predicted_result = result_of(predicted);
     return c;

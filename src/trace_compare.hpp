@@ -25,6 +25,8 @@ struct Comparison {
     size_t actual_frames = 0, predicted_frames = 0;
     std::vector<FrameAgreement> frames;  // one per position both traces have
     size_t exact_frames = 0, event_matches = 0, line_matches = 0;
+    // Variables of the actual frames (and extra predicted ones), every frame of both traces
+    // counted, and those the prediction gives the same value at the same position.
     size_t variables = 0, variables_matched = 0;
     // The first position where the traces differ (a frame, or one ending before the other).
     std::optional<size_t> first_divergence;

@@ -20,6 +20,9 @@ Command add_tokenize(CLI::App& parent);
 Command add_info(CLI::App& parent);
 Command add_quantize(CLI::App& parent);
 Command add_bench(CLI::App& parent);
+Command add_trace(CLI::App& parent);
+Command add_debug(CLI::App& parent);
+Command add_verify(CLI::App& parent);
 
 // Reads a whole file as bytes; throws std::runtime_error naming the file.
 std::string read_file(const std::string& path);

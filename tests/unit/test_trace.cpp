@@ -199,4 +199,11 @@ TEST_CASE("comparing a trace with itself, and with a prediction that goes wrong 
     const Comparison s = compare(shorter, actual);
     CHECK(s.first_divergence == size_t(10));
     CHECK_FALSE(s.predicted_result);
+    // The missing frames' variables are misses: 10 frames' worth matched out of all 17's.
+    CHECK(s.variables == same.variables);
+    size_t first_ten = 0;
+    for (size_t i = 0; i < 10; ++i) first_ten += actual.frames[i].resolved.size();
+    CHECK(s.variables_matched == first_ten);
+    CHECK(s.variable_accuracy() < 1.0);
+    CHECK(compare(Trace{}, actual).variable_accuracy() == 0.0);
 }
