@@ -14,20 +14,10 @@ import pytest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+sys.path.insert(0, os.path.join(ROOT, "bindings", "python", "tests"))
 from cwm import tracer  # noqa: E402  (stdlib only: no native library needed)
+from programs import SPEC_EXAMPLE as EXAMPLE  # noqa: E402
 
-EXAMPLE = """def double(x):
-    y = x * 2
-    return y
-
-def f(n):  # << START_OF_TRACE
-    total = 0
-    for i in range(n):
-        total += double(i)
-    return total
-
-f(2)
-"""
 RAISES = """def g(a):  # << START_OF_TRACE
     if a > 1:
         raise ValueError("too big")

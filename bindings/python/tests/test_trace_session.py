@@ -6,19 +6,9 @@ import pytest
 
 import cwm
 from cwm import tracer
+from programs import SPEC_EXAMPLE
 
-SOURCE = """def double(x):
-    y = x * 2
-    return y
-
-def f(n):  # << START_OF_TRACE
-    total = 0
-    for i in range(n):
-        total += double(i)
-    return total
-
-f(2)
-"""
+SOURCE = SPEC_EXAMPLE
 
 
 @pytest.fixture(scope="module")

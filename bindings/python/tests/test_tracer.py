@@ -21,6 +21,7 @@ PYDIR = os.path.join(REPO, "bindings", "python")
 sys.path.insert(0, PYDIR)
 
 from cwm import tracer  # noqa: E402
+from programs import SPEC_EXAMPLE  # noqa: E402
 from cwm.tracer import Limits  # noqa: E402
 
 E = "<|end_of_text|>"
@@ -58,19 +59,6 @@ def run_cli(args, src=None, tmp_path=None, name="prog.py"):
                           env=env, timeout=60)
 
 
-SPEC_EXAMPLE = """\
-def double(x):
-    y = x * 2
-    return y
-
-def f(n):  # << START_OF_TRACE
-    total = 0
-    for i in range(n):
-        total += double(i)
-    return total
-
-f(2)
-"""
 
 # The spec's example, its elided middle completed by the rules (and checked against CPython).
 SPEC_EXPECTED = (
