@@ -41,7 +41,7 @@ const char* kHelp =
 class Debugger {
 public:
     Debugger(const DebugOptions& o, Loaded& loaded, std::string source, const std::string* actual_text)
-        : o_(o), view_(o.colour == "always" ? Colour::always : o.colour == "never" ? Colour::never : Colour::automatic, stdout),
+        : o_(o), view_(parse_colour(o.colour), stdout),
           source_(std::move(source)), session_(loaded.session(source_, o.entry)) {
         if (!actual_text) return;
         actual_.emplace(cwm::trace_session::parse(source_, *actual_text));
@@ -213,14 +213,11 @@ int run_debug(const DebugOptions& o) {
 Command add_debug(CLI::App& parent) {
     auto o = std::make_shared<DebugOptions>();
     CLI::App* app = parent.add_subcommand("debug", "Step through a model's prediction of a Python program, pdb-style");
-    app->add_option("program", o->program, "Python file; its entry function is marked '# << START_OF_TRACE'")->required();
-    add_model_options(app, o->model);
-    app->add_option("--entry", o->entry, "trace this function instead of the marked one");
+    add_program_options(app, o->program, o->entry, o->model);
     app->add_flag("--compare", o->compare, "run the program in the sandboxed tracer and mark each predicted frame");
     app->add_option("--actual", o->actual_file, "compare with the actual trace in this file (implies --compare)");
     app->add_option("--context", o->context_lines, "source lines shown around the current one")->check(CLI::Range(0, 50));
-    app->add_option("--color", o->colour, "colour: auto (on a terminal), always, never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
+    add_colour_option(app, o->colour);
     return {app, [o] { return run_debug(*o); }};
 }
 

@@ -22,10 +22,6 @@ struct TraceOptions {
     size_t max_frames = 0;
 };
 
-Colour colour_of(const std::string& s) {
-    return s == "always" ? Colour::always : s == "never" ? Colour::never : Colour::automatic;
-}
-
 // Steps until the trace ends or `max_frames`, with a progress line on a terminal (a large model
 // takes seconds per frame).
 void predict(cwm::trace_session& s, size_t max_frames) {
@@ -110,7 +106,7 @@ int run_trace(const TraceOptions& o) {
         std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
-    const View v(colour_of(o.colour), stdout);
+    const View v(parse_colour(o.colour), stdout);
     print_side_by_side(v, session, actual_trace ? &*actual_trace : nullptr, comparison);
     if (!session.ended()) std::printf("%s\n", v.faint("(the prediction did not end)").c_str());
     for (const auto& issue : issues)
@@ -125,14 +121,11 @@ int run_trace(const TraceOptions& o) {
 Command add_trace(CLI::App& parent) {
     auto o = std::make_shared<TraceOptions>();
     CLI::App* app = parent.add_subcommand("trace", "Predict how a Python program runs and show it beside the actual trace");
-    app->add_option("program", o->program, "Python file; its entry function is marked '# << START_OF_TRACE'")->required();
-    add_model_options(app, o->model);
-    app->add_option("--entry", o->entry, "trace this function instead of the marked one");
+    add_program_options(app, o->program, o->entry, o->model);
     auto* file = app->add_option("--actual", o->actual_file, "read the actual trace from this file instead of running the tracer");
     app->add_flag("--no-actual", o->no_actual, "show the prediction only (the program is not run)")->excludes(file);
     app->add_option("--max-frames", o->max_frames, "stop predicting after this many frames (default: the actual trace's + 1)");
-    app->add_option("--color", o->colour, "colour: auto (on a terminal), always, never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
+    add_colour_option(app, o->colour);
     app->add_flag("--json", o->json, "print texts, comparison and issues as JSON");
     return {app, [o] { return run_trace(*o); }};
 }

@@ -112,7 +112,7 @@ int check_thresholds(const VerifyOptions& o, const nlohmann::json& total) {
 int run_verify(const VerifyOptions& o) {
     const std::vector<fs::path> programs = programs_in(o.dir);
     Loaded loaded(o.model);
-    const View v(o.colour == "always" ? Colour::always : o.colour == "never" ? Colour::never : Colour::automatic, stdout);
+    const View v(parse_colour(o.colour), stdout);
     const bool table = o.json_file != "-";
     if (table)
         std::printf("%s\n", v.strong("program                      frames next-frame  free-run  whole  variables  result").c_str());
@@ -180,8 +180,7 @@ Command add_verify(CLI::App& parent) {
     app->add_option("--min-next-frame", o->min_next_frame, "exit 1 when the total next-frame accuracy is below this fraction");
     app->add_option("--min-result", o->min_result, "exit 1 when the total result accuracy is below this fraction");
     app->add_option("--min-exact", o->min_exact, "exit 1 when the share of whole traces predicted exactly is below this");
-    app->add_option("--color", o->colour, "colour: auto (on a terminal), always, never")
-        ->check(CLI::IsMember({"auto", "always", "never"}));
+    add_colour_option(app, o->colour);
     return {app, [o] { return run_verify(*o); }};
 }
 

@@ -25,6 +25,17 @@ void add_model_options(CLI::App* app, ModelOptions& o) {
     app->add_option("-s,--seed", o.seed, "random seed when sampling");
 }
 
+void add_program_options(CLI::App* app, std::string& program, std::string& entry, ModelOptions& model) {
+    app->add_option("program", program, "Python file; its entry function is marked '# << START_OF_TRACE'")->required();
+    add_model_options(app, model);
+    app->add_option("--entry", entry, "trace this function instead of the marked one");
+}
+
+void add_colour_option(CLI::App* app, std::string& colour) {
+    app->add_option("--color", colour, "colour: auto (on a terminal), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+}
+
 Loaded::Loaded(const ModelOptions& o)
     : model(o.model), context(model, context_params(model, o)), max_frame_tokens(o.max_frame_tokens) {
     if (o.temperature > 0) {

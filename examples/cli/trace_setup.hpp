@@ -20,6 +20,10 @@ struct ModelOptions {
 };
 
 void add_model_options(CLI::App* app, ModelOptions& o);
+// PROGRAM.py, the model options and --entry: what `cwm trace` and `cwm debug` start from.
+void add_program_options(CLI::App* app, std::string& program, std::string& entry, ModelOptions& model);
+// --color auto|always|never (read with parse_colour, trace_view.hpp).
+void add_colour_option(CLI::App* app, std::string& colour);
 
 struct Loaded {
     cwm::model model;

@@ -51,6 +51,10 @@ const char* event_label(cwm_trace_event e) {
 
 }  // namespace
 
+Colour parse_colour(const std::string& name) {
+    return name == "always" ? Colour::always : name == "never" ? Colour::never : Colour::automatic;
+}
+
 View::View(Colour colour, FILE* out)
     : coloured_(colour == Colour::always ||
                 (colour == Colour::automatic && isatty(fileno(out)) && !std::getenv("NO_COLOR"))),

@@ -11,6 +11,8 @@
 namespace cwm_cli {
 
 enum class Colour { automatic, always, never };
+// "auto", "always" or "never" (the --color option).
+Colour parse_colour(const std::string& name);
 
 class View {
 public:
