@@ -59,7 +59,13 @@ const Frame* Session::produce(std::vector<Token> forced) {
         sampler_.accept(token);
         feed(token);
         if (token == ids_.end_of_text) break;  // nothing follows: no need to evaluate it
-        evaluate({&token, 1});
+        try {
+            evaluate({&token, 1});
+        } catch (...) {  // e.g. the context is full: keep only what the cache holds
+            generated_.pop_back();
+            rebuild_parser();
+            throw;
+        }
         if (token == ids_.frame_sep && !parser_.in_frame()) break;
     }
     const std::vector<Frame>& frames = parser_.trace().frames;

@@ -31,7 +31,9 @@ public:
             SessionOptions options = {});
 
     // Each returns the frame it stopped at (nullptr when the trace had already ended or the
-    // model wrote no complete frame; trace().issues then says why).
+    // model wrote no complete frame; trace().issues then says why). A move that fills the
+    // context throws Error(context_full) and keeps what the cache holds: a partial frame, which
+    // back() takes back.
     // The model's next frame, whatever it is.
     const Frame* step();
     // The next frame of the current function: a call is stepped over by writing <|return_sep|>

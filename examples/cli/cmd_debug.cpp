@@ -45,9 +45,9 @@ public:
           source_(std::move(source)), session_(loaded.session(source_, o.entry)) {
         if (!actual_text) return;
         actual_.emplace(cwm::trace_session::parse(source_, *actual_text));
-        for (size_t at = 0, end; (end = actual_text->find("<|frame_sep|>", at)) != std::string::npos; at = end + 13)
-            actual_frames_.push_back(actual_text->substr(at, end + 13 - at));
-        evaluated_ = session_.tokens_evaluated();
+        const std::string_view sep = "<|frame_sep|>";
+        for (size_t at = 0, end; (end = actual_text->find(sep, at)) != std::string::npos; at = end + sep.size())
+            actual_frames_.push_back(actual_text->substr(at, end + sep.size() - at));
     }
 
     int run() {
@@ -62,7 +62,12 @@ public:
             if (command.empty()) command = last;
             if (command.empty()) continue;
             if (command == "q" || command == "quit" || command == "exit") return 0;
-            if (dispatch(command, arg) && is_move(command)) last = command;
+            try {
+                if (dispatch(command, arg) && is_move(command)) last = command;
+            } catch (const cwm::error& e) {  // e.g. the context is full: the session stays usable
+                std::printf("%s %s\n", view_.bad("error:").c_str(), e.what());
+                take_back_partial_frame();
+            }
         }
         std::printf("\n");
         return 0;
@@ -102,6 +107,16 @@ private:
         return false;
     }
 
+    // Tokens after the last complete frame would be read as the start of the next one.
+    void take_back_partial_frame() {
+        const std::string text = session_.text();
+        if (!text.empty() && !text.ends_with("<|frame_sep|>")) {
+            session_.back();
+            std::printf("%s\n", view_.faint("(its tokens were taken back)").c_str());
+        }
+        evaluated_ = session_.tokens_evaluated();
+    }
+
     void force_actual() {
         if (!actual_) return void(std::printf("no actual trace: start with --compare or --actual FILE\n"));
         if (session_.size() >= actual_frames_.size())
@@ -127,10 +142,7 @@ private:
             const auto issues = session_.issues();
             std::printf("%s %s\n", view_.bad("the model wrote no complete frame:").c_str(),
                         issues.empty() ? "" : printable(issues.back().second).c_str());
-            // Its tokens would be read as the start of the next frame: take them back.
-            session_.back();
-            evaluated_ = session_.tokens_evaluated();
-            std::printf("%s\n", view_.faint("(its tokens were taken back)").c_str());
+            take_back_partial_frame();
         }
         return true;
     }

@@ -23,11 +23,21 @@ struct TraceOptions {
 };
 
 // Steps until the trace ends or `max_frames`, with a progress line on a terminal (a large model
-// takes seconds per frame).
-void predict(cwm::trace_session& s, size_t max_frames) {
+// takes seconds per frame). A full context ends the prediction early: what was predicted is
+// still shown, with the reason.
+void predict(cwm::trace_session& s, size_t max_frames, std::string& stopped) {
     const bool progress = isatty(STDERR_FILENO);
     const auto t0 = std::chrono::steady_clock::now();
-    while (s.size() < max_frames && s.step()) {
+    auto step = [&] {
+        try {
+            return s.step();
+        } catch (const cwm::error& e) {
+            if (e.status() != CWM_ERR_CONTEXT_FULL) throw;
+            stopped = std::string(e.what()) + " (raise -c/--ctx)";
+            return false;
+        }
+    };
+    while (s.size() < max_frames && step()) {
         if (!progress) continue;
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(stderr, "\rcwm: frame %zu, %zu tokens, %.1f tokens/s ", s.size(),
@@ -92,7 +102,8 @@ int run_trace(const TraceOptions& o) {
     std::optional<cwm::trace_session> actual_trace;
     if (actual) actual_trace.emplace(cwm::trace_session::parse(source, actual->text));
     const size_t max_frames = o.max_frames ? o.max_frames : actual_trace ? actual_trace->size() + 1 : 1000;
-    predict(session, max_frames);
+    std::string stopped;
+    predict(session, max_frames, stopped);
 
     nlohmann::json comparison = {{"frames", nlohmann::json::array()}};
     if (actual) comparison = nlohmann::json::parse(cwm::compare_traces(source, session.text(), actual->text));
@@ -102,13 +113,15 @@ int run_trace(const TraceOptions& o) {
         nlohmann::json j = {{"program", o.program}, {"predicted_text", session.text()},
                             {"actual_text", actual ? nlohmann::json(actual->text) : nlohmann::json(nullptr)},
                             {"comparison", actual ? comparison : nlohmann::json(nullptr)}, {"issues", issues},
-                            {"tokens_evaluated", session.tokens_evaluated()}, {"prompt_tokens", session.prompt_tokens()}};
+                            {"tokens_evaluated", session.tokens_evaluated()}, {"prompt_tokens", session.prompt_tokens()},
+                            {"stopped", stopped.empty() ? nlohmann::json(nullptr) : nlohmann::json(stopped)}};
         std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 0;
     }
     const View v(parse_colour(o.colour), stdout);
     print_side_by_side(v, session, actual_trace ? &*actual_trace : nullptr, comparison);
-    if (!session.ended()) std::printf("%s\n", v.faint("(the prediction did not end)").c_str());
+    if (!stopped.empty()) std::printf("%s %s\n", v.bad("prediction stopped:").c_str(), stopped.c_str());
+    else if (!session.ended()) std::printf("%s\n", v.faint("(the prediction did not end)").c_str());
     for (const auto& issue : issues)
         std::printf("%s frame %zu: %s\n", v.bad("model output issue:").c_str(), issue["frame"].get<size_t>(),
                     printable(issue["message"].get<std::string>()).c_str());

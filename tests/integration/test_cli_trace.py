@@ -162,3 +162,15 @@ def test_bad_input_gives_a_clear_error(tmp_path, example):
     assert proc.returncode == 1 and "missing.gguf" in proc.stderr
     proc = cwm("verify", str(tmp_path / "nothing"), check=False)
     assert proc.returncode == 1 and "neither a directory nor a file" in proc.stderr
+
+
+def test_a_full_context_shows_what_was_predicted_and_the_reason(example, tmp_path):
+    pinned = tmp_path / "actual.trace"
+    pinned.write_text(tracer.trace_program(EXAMPLE).text)
+    # The prompt is 108 tokens; 40 more fill the context during the first frames.
+    out = cwm("trace", str(example), "-c", "148", "--max-frame-tokens", "64", "--actual", str(pinned)).stdout
+    assert "prediction stopped:" in out and "raise -c/--ctx" in out
+    assert "first divergence" in out  # the comparison is still made
+    session = cwm("debug", str(example), "-c", "148", "--compare", stdin="a\na\na\na\nw\nb\nq\n").stdout
+    assert "error:" in session  # the forced frames no longer fit...
+    assert "[0] call   L5   def f(n):" in session  # ...and the debugger goes on

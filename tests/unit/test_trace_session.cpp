@@ -127,6 +127,20 @@ TEST_CASE("output prediction writes <|return_sep|> right after the entry's call 
     CHECK(s.tokens_evaluated() - before <= written.size());  // the prompt is not evaluated again
 }
 
+TEST_CASE("a full context stops a move with an error and leaves the session consistent") {
+    const size_t prompt = tiny()->tokenizer().encode(build_prompt(kSource), true).size();
+    Context ctx(tiny(), ContextOptions{.n_ctx = uint32_t(prompt + 30)});
+    Sampler greedy(SamplerParams{.temperature = 0.0f});
+    Session s(ctx, greedy, kSource, {}, SessionOptions{.max_frame_tokens = 64});
+    CHECK_THROWS_WITH_AS(for (int i = 0; i < 10; ++i) s.step(), doctest::Contains("context"), Error);
+    // Every token the session holds is in the cache, so it can go on from here.
+    CHECK(ctx.n_past() == prompt + s.generated().size());
+    REQUIRE(s.back());
+    CHECK(ctx.n_past() == prompt + s.generated().size());
+    s.reset();
+    CHECK(s.force(kActual[0]) != nullptr);
+}
+
 TEST_CASE("a vocabulary without trace tokens and a source without an entry are refused") {
     Context ctx(tiny(), ContextOptions{.n_ctx = 512});
     Sampler greedy(SamplerParams{.temperature = 0.0f});
