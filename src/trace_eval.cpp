@@ -36,11 +36,12 @@ Trace checked_actual(const Session& session, std::string_view actual, std::vecto
 void predict_next_frames(Session& s, const Trace& actual, const std::vector<std::string>& texts, Evaluation& e) {
     s.reset();
     for (size_t i = 0; i < texts.size(); ++i) {
-        const size_t before = s.text().size();
+        const size_t before = s.generated().size();
         const Frame* predicted = s.step();
         const FrameAgreement a = predicted ? agree(*predicted, actual.frames[i]) : FrameAgreement{};
         e.next_frame.push_back(a);
-        e.next_frame_text.push_back(s.text().substr(before));
+        const std::span<const Token> written = s.generated().subspan(before);
+        e.next_frame_text.push_back(s.tokenizer().decode({written.begin(), written.end()}, true));
         e.next_frame_exact += a.exact();
         s.back();  // the predicted frame, or the tokens of a step that ended in none
         s.force(texts[i]);
