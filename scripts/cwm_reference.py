@@ -217,12 +217,17 @@ class Reference:
     def logits(self, tokens: list[int]) -> np.ndarray:
         """[n_tokens, n_vocab] logits for `tokens` at positions 0..n-1."""
         with torch.no_grad():
-            x = self.w["token_embd.weight"][torch.tensor(tokens, dtype=torch.long)]
-            for i in range(self.cfg.n_layer):
-                x = x + self._attention(i, x)
-                x = x + self._ffn(i, x)
-            x = rms_norm(x, self.w["output_norm.weight"], self.cfg.eps)
-            return (x @ self.w["output.weight"].T).numpy()
+            return self.forward(torch.tensor(tokens, dtype=torch.long)).numpy()
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The same logits as a differentiable tensor: scripts/train_tiny.py trains the weights
+        through this very graph, so the model it exports is the one this reference checks."""
+        x = self.w["token_embd.weight"][tokens]
+        for i in range(self.cfg.n_layer):
+            x = x + self._attention(i, x)
+            x = x + self._ffn(i, x)
+        x = rms_norm(x, self.w["output_norm.weight"], self.cfg.eps)
+        return x @ self.w["output.weight"].T
 
     def _attention(self, i: int, x: torch.Tensor) -> torch.Tensor:
         cfg, w, n = self.cfg, self.w, x.shape[0]

@@ -21,9 +21,11 @@ Session::Session(Context& context, Sampler& sampler, std::string source, std::st
                  SessionOptions options)
     : context_(context), sampler_(sampler), source_(std::move(source)), options_(options), parser_(source_) {
     const Tokenizer& tok = context_.model().tokenizer();
-    ids_ = {require_token(tok, kFrameSep), require_token(tok, kEndOfText), require_token(tok, kCallSep),
-            require_token(tok, kLineSep),  require_token(tok, kReturnSep), require_token(tok, kExceptionSep)};
-    for (std::string_view name : {kActionSep, kArgSep, kContextStart}) require_token(tok, name);
+    for (std::string_view name : {kBeginOfText, kEndOfText, kContextStart, kFrameSep, kActionSep, kCallSep, kLineSep,
+                                  kReturnSep, kExceptionSep, kArgSep})
+        trace_tokens_.emplace_back(require_token(tok, name), name);
+    ids_ = {*tok.find(kFrameSep), *tok.find(kEndOfText), *tok.find(kCallSep),
+            *tok.find(kLineSep),  *tok.find(kReturnSep), *tok.find(kExceptionSep)};
     const std::vector<Token> prompt = tok.encode(build_prompt(source_, entry), true);
     context_.clear();
     evaluate(prompt);
@@ -38,9 +40,10 @@ void Session::evaluate(std::span<const Token> tokens) {
 }
 
 void Session::feed(Token token) {
-    const Tokenizer& tok = context_.model().tokenizer();
-    if (tok.kind(token) == TokenKind::control) parser_.push_special(tok.token_text(token));
-    else parser_.push_text(tok.token_bytes(token, false));
+    const auto special = std::find_if(trace_tokens_.begin(), trace_tokens_.end(),
+                                      [&](const auto& t) { return t.first == token; });
+    if (special != trace_tokens_.end()) parser_.push_special(special->second);
+    else parser_.push_text(context_.model().tokenizer().token_bytes(token, true));
     generated_.push_back(token);
 }
 

@@ -85,6 +85,9 @@ private:
     std::string source_;
     SessionOptions options_;
     Ids ids_{};
+    // Every trace token by id: a vocabulary may hold them as control tokens (CWM's) or as
+    // user-defined pieces (a SentencePiece model's), and both are read as the format's tokens.
+    std::vector<std::pair<Token, std::string_view>> trace_tokens_;
     std::vector<uint8_t> after_prompt_;  // the context's state once the prompt is evaluated
     size_t prompt_tokens_ = 0, evaluated_ = 0;
     std::vector<Token> generated_;       // tokens after the prompt

@@ -1,0 +1,237 @@
+#!/usr/bin/python3
+"""Trains the tiny default CWM on execution traces and exports it to GGUF (issue 7).
+
+The model is CWM's architecture scaled down (scripts/cwm_reference.py's graph, trained through
+Reference.forward): local and global layers (layer i global when i % 4 == 0, and the last) with
+a window shorter than the training sequences, grouped-query attention, RoPE with Llama-3
+frequency scaling, SwiGLU, RMSNorm, untied output. Loss is on the trace tokens only: the prompt
+(the program) conditions them.
+
+    train_tiny.py --corpus corpus.jsonl --tokenizer tiny.model --out-dir DIR [--minutes M]
+
+Every --checkpoint-every steps, and when the time budget ends, DIR/checkpoint.pt is written
+(atomically); a second run with the same DIR resumes from it, so training can be continued
+later. The learning-rate schedule depends only on --steps, so a resumed run continues the same
+schedule. --export OUT.gguf writes the current weights as a `cwm` GGUF with the tokenizer inside.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "bindings", "python"))
+import cwm_reference as ref  # noqa: E402
+import gguf_io  # noqa: E402
+import make_random_model  # noqa: E402
+
+# The architecture (what make_random_model.py's options call them).
+ARCH = dict(layers=6, embd=256, ff=768, heads=8, kv_heads=2, ctx=4096, window=256, rope_theta=1e6,
+            rope_scaling="llama3", rope_factor=4.0, rope_low=1.0, rope_high=4.0, rope_orig_ctx=1024)
+
+
+def model_args(n_vocab: int, out: str = "unused.gguf") -> argparse.Namespace:
+    """The architecture as make_random_model's validated options: one definition of the GGUF keys."""
+    argv = ["--out", out, "--arch", "cwm", "--vocab", str(n_vocab)]
+    for key, value in ARCH.items():
+        argv += ["--" + key.replace("_", "-"), str(value)]
+    return make_random_model.parse_args(argv)
+
+
+def reference_config(args: argparse.Namespace) -> ref.Config:
+    return ref.Config(
+        arch="cwm", n_layer=args.layers, n_ctx=args.ctx, n_embd=args.embd, n_ff=args.ff, n_head=args.heads,
+        n_head_kv=args.kv_heads, head_dim=args.head_dim, n_vocab=args.vocab, eps=args.eps,
+        rope_theta=args.rope_theta, rope_dim=args.head_dim,
+        rope_scaling=ref.RopeScaling(args.rope_factor, args.rope_low, args.rope_high, args.rope_orig_ctx),
+        pair_layout="interleaved", window=args.window, local_layers=ref.cwm_default_pattern(args.layers))
+
+
+def init_weights(cfg: ref.Config, seed: int) -> torch.nn.ParameterDict:
+    """Small normal init (std 0.02, residual outputs scaled down by depth), norms at 1."""
+    gen = torch.Generator().manual_seed(seed)
+    params = {}
+    for name, shape in ref.expected_shapes(cfg).items():
+        if len(shape) == 1:
+            params[name] = torch.ones(shape)
+            continue
+        std = 0.02 / math.sqrt(2 * cfg.n_layer) if name.endswith(("attn_output.weight", "ffn_down.weight")) else 0.02
+        params[name] = torch.randn(shape, generator=gen) * std
+    return torch.nn.ParameterDict({k.replace(".", "/"): torch.nn.Parameter(v) for k, v in params.items()})
+
+
+def weights_of(params: torch.nn.ParameterDict) -> dict:
+    return {k.replace("/", "."): v for k, v in params.items()}
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+
+def load_examples(corpus: str, tokenizer_path: str, max_tokens: int) -> list:
+    """(tokens, n_prompt) per corpus line, tokenized by libcwm itself (so training sees exactly
+    the ids the engine will); examples longer than max_tokens are left out."""
+    import cwm
+    tok = cwm.Tokenizer(tokenizer_path)
+    examples, dropped = [], 0
+    with open(corpus, encoding="utf-8") as f:
+        for line in f:
+            item = json.loads(line)
+            prompt = tok.encode(item["prompt"], add_bos=False, parse_special=True)
+            trace = tok.encode(item["trace"], add_bos=False, parse_special=True)
+            if len(prompt) + len(trace) > max_tokens:
+                dropped += 1
+                continue
+            examples.append((np.array(prompt + trace, dtype=np.int64), len(prompt)))
+    print(f"train_tiny: {len(examples)} examples ({dropped} longer than {max_tokens} tokens left out), "
+          f"{sum(len(t) for t, _ in examples)} tokens", file=sys.stderr)
+    return examples
+
+
+def batch_indices(n_examples: int, step: int, batch: int, seed: int) -> list:
+    """The examples of `step`: a fixed shuffle per epoch, so a resumed run sees the same order."""
+    start = step * batch
+    out = []
+    for k in range(start, start + batch):
+        epoch, pos = divmod(k, n_examples)
+        order = list(range(n_examples))
+        random.Random(f"{seed}:{epoch}").shuffle(order)
+        out.append(order[pos])
+    return out
+
+
+# ---- training ------------------------------------------------------------------------------
+
+
+def learning_rate(step: int, total: int, peak: float, warmup: int) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def example_loss(model: ref.Reference, tokens: np.ndarray, n_prompt: int) -> tuple:
+    t = torch.from_numpy(tokens)
+    logits = model.forward(t[:-1])
+    targets = t[1:].clone()
+    targets[: n_prompt - 1] = -100  # the program is given, not predicted
+    loss = torch.nn.functional.cross_entropy(logits, targets, ignore_index=-100, reduction="sum")
+    return loss, int((targets != -100).sum())
+
+
+def save_checkpoint(path: str, params, opt, step: int, args_dict: dict) -> None:
+    tmp = path + ".tmp"
+    torch.save({"params": params.state_dict(), "opt": opt.state_dict(), "step": step, "args": args_dict}, tmp)
+    os.replace(tmp, path)
+
+
+def train(a, examples, params, opt, cfg, start_step: int) -> int:
+    model = ref.Reference(cfg, weights_of(params))
+    t0, tokens_seen, step = time.time(), 0, start_step
+    deadline = t0 + a.minutes * 60 if a.minutes else float("inf")
+    ckpt = os.path.join(a.out_dir, "checkpoint.pt")
+    while step < a.steps and time.time() < deadline:
+        lr = learning_rate(step, a.steps, a.lr, a.warmup)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        total_loss, total_targets = 0.0, 0
+        for i in batch_indices(len(examples), step, a.batch, a.seed):
+            loss, n = example_loss(model, *examples[i])
+            loss.backward()
+            total_loss, total_targets = total_loss + loss.item(), total_targets + n
+            tokens_seen += len(examples[i][0])
+        for p in params.values():
+            p.grad /= max(1, total_targets)
+        torch.nn.utils.clip_grad_norm_(params.values(), 1.0)
+        opt.step()
+        step += 1
+        if step % a.log_every == 0 or step == a.steps:
+            rate = tokens_seen / (time.time() - t0)
+            eta = (a.steps - step) * (time.time() - t0) / (step - start_step)
+            print(f"step {step}/{a.steps} loss {total_loss / max(1, total_targets):.4f} lr {lr:.2e} "
+                  f"{rate:.0f} tokens/s ETA {eta / 60:.1f} min", file=sys.stderr, flush=True)
+        if step % a.checkpoint_every == 0:
+            save_checkpoint(ckpt, params, opt, step, vars(a))
+    save_checkpoint(ckpt, params, opt, step, vars(a))
+    return step
+
+
+# ---- export --------------------------------------------------------------------------------
+
+
+def export_gguf(path: str, params, n_vocab: int, tokenizer_path: str) -> None:
+    """A `cwm` GGUF (f32) with the SentencePiece model embedded, as libcwm loads it."""
+    args = model_args(n_vocab, path)
+    kv = make_random_model.model_kv(args)
+    kv["general.name"] = gguf_io.scalar(gguf_io.ValueType.STRING, "cwm-tiny")
+    kv["cwm.attention.sliding_window_pattern"] = gguf_io.array(
+        gguf_io.ValueType.BOOL, ref.cwm_default_pattern(args.layers))
+    with open(tokenizer_path, "rb") as f:
+        serialized = f.read()
+    kv["tokenizer.ggml.model"] = gguf_io.scalar(gguf_io.ValueType.STRING, "cwm-spm")
+    kv["tokenizer.sentencepiece.model"] = gguf_io.array(gguf_io.ValueType.UINT8, list(serialized))
+    kv["tokenizer.ggml.add_bos_token"] = gguf_io.scalar(gguf_io.ValueType.BOOL, True)
+    weights = weights_of(params)
+    specs = [gguf_io.TensorSpec(name, shape, gguf_io.TensorType.F32,
+                                (lambda w=weights[name]: w.detach().numpy().astype(np.float32)))
+             for name, shape in ref.expected_shapes(reference_config(args)).items()]
+    gguf_io.write_gguf(path, kv, specs)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--corpus", required=True, help="JSON lines with prompt and trace (scripts/make_corpus.py)")
+    p.add_argument("--tokenizer", required=True, help="SentencePiece .model (scripts/train-tiny.sh trains it)")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--steps", type=int, default=6000, help="total optimizer steps (sets the schedule)")
+    p.add_argument("--batch", type=int, default=16, help="examples per step")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--max-tokens", type=int, default=1024, help="longest example (prompt + trace)")
+    p.add_argument("--minutes", type=float, default=0, help="stop (with a checkpoint) after this long; 0: no limit")
+    p.add_argument("--checkpoint-every", type=int, default=200)
+    p.add_argument("--log-every", type=int, default=20)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--export", help="write the weights to this GGUF after training")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    a = parse_args(argv)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out_dir, exist_ok=True)
+    examples = load_examples(a.corpus, a.tokenizer, a.max_tokens)
+    import cwm
+    n_vocab = cwm.Tokenizer(a.tokenizer).n_vocab
+    cfg = reference_config(model_args(n_vocab))
+    params = init_weights(cfg, a.seed)
+    opt = torch.optim.AdamW(params.values(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.1)
+    step = 0
+    ckpt = os.path.join(a.out_dir, "checkpoint.pt")
+    if os.path.exists(ckpt):
+        state = torch.load(ckpt)
+        params.load_state_dict(state["params"])
+        opt.load_state_dict(state["opt"])
+        step = state["step"]
+        print(f"train_tiny: resuming at step {step}", file=sys.stderr)
+    n_params = sum(p.numel() for p in params.values())
+    print(f"train_tiny: {n_params / 1e6:.2f} M parameters, vocabulary {n_vocab}", file=sys.stderr)
+    step = train(a, examples, params, opt, cfg, step)
+    print(f"train_tiny: stopped at step {step}/{a.steps}", file=sys.stderr)
+    if a.export:
+        export_gguf(a.export, params, n_vocab, a.tokenizer)
+        print(f"train_tiny: wrote {a.export}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
