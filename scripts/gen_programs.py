@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Deterministic generator of small Python programs for training a tiny code world model on
+execution traces (make_corpus.py traces them with cwm.tracer).
+
+Program `index` of seed `seed` depends only on random.Random(f"{seed}:{index}") (never on the
+global random state, hash() or the interpreter), so it is the same on every run and machine:
+
+    gen_programs.py --seed S --count N --out DIR    # DIR/prog_{S}_{i:05d}.py
+    gen_programs.py --describe                      # the families and their shares
+    from gen_programs import generate               # generate(seed, index) -> source
+
+Every program is one or more small functions; the entry function's def line ends with
+"  # << START_OF_TRACE" and the only other module-level statement is one call of the entry with
+literal arguments, e.g. `f(3)`. Values are kept small (ints mostly < 1000, short strings and
+lists) because each statement is run while it is generated (see Sim) and rejected if it fails
+or grows a value too much. Nothing here traces: the frame/length caps are applied by
+make_corpus.py, and the generator is tuned so that few programs exceed them.
+
+Families (approximate share of programs):
+    arith       10%  integer arithmetic: + - * // % and augmented assignment
+    branch      10%  comparisons, and/or/not, if/elif/else, nested ifs
+    for         10%  for over range(...) and over lists, nested loops, enumerate, break/continue
+    while        8%  while loops with counters: digits, halving, collatz, while True + break
+    string      10%  str methods (upper lower replace split join count find), slices, len,
+                     f-strings, concatenation, loops over characters
+    list        10%  append pop insert extend remove index, indexing, slicing, sum len sorted
+    dict         8%  get setdefault items keys values update pop, counting, inverting
+    tuple        6%  packing/unpacking, swap, divmod, zip, star-unpacking, tuple returns
+    calls        8%  entry calling helpers, helpers calling helpers, default arguments
+    recursion    8%  factorial fibonacci digit-sum gcd power list-sum reverse binary (depth <= 8)
+    exception   12%  try/except ValueError ZeroDivisionError KeyError IndexError, else/finally,
+                     raise in a helper caught by the caller, exceptions escaping the entry
+
+Files: gen_blocks.py (name pools, random choices, the statement simulator; it exec()s only
+lines this generator wrote), gen_families.py (one builder per family), this file (registry,
+API, command line).
+
+Seeds: training uses seeds 1..999; held-out evaluation uses seeds >= 100000 (never trained on).
+"""
+
+import argparse
+import os
+import random
+import sys
+
+import gen_families as fam
+from gen_blocks import G
+
+MARKER = "  # << START_OF_TRACE"
+TRAIN_SEEDS = range(1, 1000)      # training corpora
+HELDOUT_MIN_SEED = 100_000        # held-out evaluation: seeds >= this, never in training
+
+
+def assemble(g, funcs, entry, args):
+    """Join the defs (the entry's def line gets the marker) and the call of the entry."""
+    helpers = [f for f in funcs if f[0] != entry]
+    main = [f for f in funcs if f[0] == entry]
+    order = helpers + main if g.chance(0.8) else main + helpers
+    chunks = []
+    for name, lines in order:
+        if name == entry:
+            lines = [lines[0] + MARKER] + lines[1:]
+        chunks.append("\n".join(lines) + "\n")
+    call = f"{entry}({', '.join(repr(a) for a in args)})\n"
+    return "\n".join(chunks) + "\n" + call
+
+
+FAMILIES = [  # (name, weight: percent of programs, builder)
+    ("arith", 10, fam.fam_arith), ("branch", 10, fam.fam_branch), ("for", 10, fam.fam_for),
+    ("while", 8, fam.fam_while), ("string", 10, fam.fam_string), ("list", 10, fam.fam_list),
+    ("dict", 8, fam.fam_dict), ("tuple", 6, fam.fam_tuple), ("calls", 8, fam.fam_calls),
+    ("recursion", 8, fam.fam_recursion), ("exception", 12, fam.fam_exception),
+]
+
+
+def generate_with_family(seed, index):
+    """(family, source) of program `index` of `seed`; depends on nothing else."""
+    rng = random.Random(f"{seed}:{index}")
+    names = [f[0] for f in FAMILIES]
+    fam = rng.choices(range(len(FAMILIES)), weights=[f[1] for f in FAMILIES])[0]
+    g = G(rng)
+    funcs, entry, args = FAMILIES[fam][2](g)
+    return names[fam], assemble(g, funcs, entry, args)
+
+
+def generate(seed, index):
+    """The source of program `index` of `seed`."""
+    return generate_with_family(seed, index)[1]
+
+
+def describe():
+    lines = ["family     share  builder"]
+    total = sum(w for _, w, _ in FAMILIES)
+    for name, w, fn in FAMILIES:
+        lines.append(f"{name:<10} {100 * w / total:4.0f}%  {fn.__name__}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--out", help="directory for prog_{seed}_{index:05d}.py")
+    p.add_argument("--describe", action="store_true", help="list the families and their shares")
+    a = p.parse_args(argv)
+    if a.describe:
+        print(describe())
+        return 0
+    if not a.out:
+        p.error("--out DIR is required (or --describe)")
+    os.makedirs(a.out, exist_ok=True)
+    for i in range(a.count):
+        with open(os.path.join(a.out, f"prog_{a.seed}_{i:05d}.py"), "w") as fh:
+            fh.write(generate(a.seed, i))
+    print(f"wrote {a.count} programs to {a.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
