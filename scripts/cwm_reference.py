@@ -172,10 +172,10 @@ def rope_frequencies(cfg: Config, rope_freqs: torch.Tensor | None) -> torch.Tens
 
 
 def apply_rope(x: torch.Tensor, freqs: torch.Tensor, layout: str) -> torch.Tensor:
-    """Rotate the first 2*len(freqs) dims of x [n_tokens, n_heads, head_dim] (token t at
+    """Rotate the first 2*len(freqs) dims of x [..., n_tokens, n_heads, head_dim] (token t at
     position t); dims past them pass through."""
     rot = 2 * len(freqs)
-    angles = torch.arange(x.shape[0], dtype=freqs.dtype)[:, None] * freqs[None, :]
+    angles = torch.arange(x.shape[-3], dtype=freqs.dtype)[:, None] * freqs[None, :]
     cos, sin = angles.cos()[:, None, :].to(x.dtype), angles.sin()[:, None, :].to(x.dtype)
     if layout == "interleaved":
         a, b = x[..., 0:rot:2], x[..., 1:rot:2]
@@ -230,20 +230,21 @@ class Reference:
         return x @ self.w["output.weight"].T
 
     def _attention(self, i: int, x: torch.Tensor) -> torch.Tensor:
-        cfg, w, n = self.cfg, self.w, x.shape[0]
+        """x: [..., n_tokens, n_embd]; leading dims are independent sequences (training batches)."""
+        cfg, w, lead, n = self.cfg, self.w, x.shape[:-1], x.shape[-2]
         h = rms_norm(x, w[f"blk.{i}.attn_norm.weight"], cfg.eps)
-        q = (h @ w[f"blk.{i}.attn_q.weight"].T).view(n, cfg.n_head, cfg.head_dim)
-        k = (h @ w[f"blk.{i}.attn_k.weight"].T).view(n, cfg.n_head_kv, cfg.head_dim)
-        v = (h @ w[f"blk.{i}.attn_v.weight"].T).view(n, cfg.n_head_kv, cfg.head_dim)
+        q = (h @ w[f"blk.{i}.attn_q.weight"].T).view(*lead, cfg.n_head, cfg.head_dim)
+        k = (h @ w[f"blk.{i}.attn_k.weight"].T).view(*lead, cfg.n_head_kv, cfg.head_dim)
+        v = (h @ w[f"blk.{i}.attn_v.weight"].T).view(*lead, cfg.n_head_kv, cfg.head_dim)
         q, k = apply_rope(q, self.freqs, cfg.pair_layout), apply_rope(k, self.freqs, cfg.pair_layout)
         k, v = self._through_cache(k), self._through_cache(v)
         group = cfg.n_head // cfg.n_head_kv
-        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
-        scores = torch.einsum("phd,jhd->hpj", q, k) / math.sqrt(cfg.head_dim)
+        k, v = k.repeat_interleave(group, dim=-2), v.repeat_interleave(group, dim=-2)
+        scores = torch.einsum("...phd,...jhd->...hpj", q, k) / math.sqrt(cfg.head_dim)
         window = cfg.window if cfg.local_layers[i] else None
         scores = scores.masked_fill(~attention_mask(n, window), float("-inf"))
-        out = torch.einsum("hpj,jhd->phd", scores.softmax(dim=-1), v)
-        return out.reshape(n, -1) @ w[f"blk.{i}.attn_output.weight"].T
+        out = torch.einsum("...hpj,...jhd->...phd", scores.softmax(dim=-1), v)
+        return out.reshape(*lead, -1) @ w[f"blk.{i}.attn_output.weight"].T
 
     def _through_cache(self, t: torch.Tensor) -> torch.Tensor:
         return t if self.kv_dtype is None else t.to(self.kv_dtype).to(t.dtype)
