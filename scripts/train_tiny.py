@@ -209,7 +209,7 @@ def parse_args(argv=None):
     p.add_argument("--corpus", required=True, help="JSON lines with prompt and trace (scripts/make_corpus.py)")
     p.add_argument("--tokenizer", required=True, help="SentencePiece .model (scripts/train-tiny.sh trains it)")
     p.add_argument("--out-dir", required=True)
-    p.add_argument("--steps", type=int, default=1800, help="total optimizer steps (sets the schedule)")
+    p.add_argument("--steps", type=int, default=1400, help="total optimizer steps (sets the schedule)")
     p.add_argument("--batch", type=int, default=16, help="examples per step")
     p.add_argument("--micro", type=int, default=4, help="examples per forward pass (padded together)")
     p.add_argument("--lr", type=float, default=2e-3)
@@ -221,6 +221,7 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--export", help="write the weights to this GGUF after training")
+    p.add_argument("--export-only", action="store_true", help="export the checkpoint in --out-dir without training")
     return p.parse_args(argv)
 
 
@@ -229,7 +230,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(a.out_dir, exist_ok=True)
-    examples = load_examples(a.corpus, a.tokenizer, a.max_tokens)
+    examples = [] if a.export_only else load_examples(a.corpus, a.tokenizer, a.max_tokens)
     import cwm
     n_vocab = cwm.Tokenizer(a.tokenizer).n_vocab
     cfg = reference_config(model_args(n_vocab))
@@ -245,8 +246,9 @@ def main(argv=None) -> None:
         print(f"train_tiny: resuming at step {step}", file=sys.stderr)
     n_params = sum(p.numel() for p in params.values())
     print(f"train_tiny: {n_params / 1e6:.2f} M parameters, vocabulary {n_vocab}", file=sys.stderr)
-    step = train(a, examples, params, opt, cfg, step)
-    print(f"train_tiny: stopped at step {step}/{a.steps}", file=sys.stderr)
+    if not a.export_only:
+        step = train(a, examples, params, opt, cfg, step)
+    print(f"train_tiny: at step {step}/{a.steps}", file=sys.stderr)
     if a.export:
         export_gguf(a.export, params, n_vocab, a.tokenizer)
         print(f"train_tiny: wrote {a.export}", file=sys.stderr)

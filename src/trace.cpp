@@ -250,7 +250,10 @@ Parser::Scope& Parser::scope_for(Frame& frame) {
 
 void Parser::resolve(Frame& frame) {
     Scope& scope = scope_for(frame);
-    if (frame.line_number == 0) issue("line is not in the source: " + frame.line.substr(0, 80));
+    if (frame.line_number == 0) {
+        const std::string line = frame.line.substr(0, frame.line.find('\n'));
+        issue("line is not in the source: " + line.substr(0, 80));
+    }
     for (const Variable& v : frame.locals) {
         Variable r = v;
         if (v.repr == "..") {
