@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# The main job: builds libcwm, writes a small random-weight model of the CWM architecture
-# (local and global layers, GQA 6:1, Llama-3 RoPE scaling), shows what `cwm info` reports
-# about it and streams a generation with `cwm run`. The weights are random, so the text is
-# noise: this demonstrates the engine end to end, not a trained model.
+# The main job: builds libcwm and runs `cwm trace` with the shipped tiny model
+# (models/cwm-tiny-q8_0.gguf, docs/tiny-model.md) on an example program: the model's predicted
+# execution trace beside the actual one from the sandboxed tracer, with their agreement.
+# Other programs: scripts/demo.sh examples/programs/gcd.py (or any file with a function marked
+# "# << START_OF_TRACE").
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+program=${1:-$root/examples/programs/spec_example.py}
 bash "$root/scripts/build.sh" "$root/build"
 
-model="$root/build/demo-cwm.gguf"
-if [ ! -f "$model" ]; then
-    /usr/bin/python3 "$root/scripts/make_random_model.py" --out "$model" --arch cwm --layers 8 --embd 384 \
-        --ff 1024 --heads 12 --kv-heads 2 --vocab 4096 --ctx 16384 --window 256 --rope-theta 1000000 \
-        --rope-scaling llama3 --rope-factor 16 --rope-orig-ctx 2048 --dtype bf16 --scale 4 --seed 1
-fi
-"$root/build/cwm" info "$model" | head -n 20
+model="$root/models/cwm-tiny-q8_0.gguf"
+"$root/build/cwm" info "$model" | head -n 6
 echo
-"$root/build/cwm" run -m "$model" -p "def fibonacci(n):" -n 48 --temp 0.8 --top-p 0.95 --seed 7
+echo "== $program"
+cat "$program"
+echo
+"$root/build/cwm" trace "$program" -m "$model"

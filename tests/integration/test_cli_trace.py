@@ -174,3 +174,23 @@ def test_a_full_context_shows_what_was_predicted_and_the_reason(example, tmp_pat
     session = cwm("debug", str(example), "-c", "148", "--compare", stdin="a\na\na\na\nw\nb\nq\n").stdout
     assert "error:" in session  # the forced frames no longer fit...
     assert "[0] call   L5   def f(n):" in session  # ...and the debugger goes on
+
+
+SHIPPED = os.path.join(ROOT, "models", "cwm-tiny-q8_0.gguf")
+PROGRAMS_DIR = os.path.join(ROOT, "examples", "programs")
+
+
+def test_the_shipped_model_through_trace_debug_and_verify():
+    """End to end with the trained tiny model, as a new user would run it: its frames show in
+    `cwm trace`, the debugger steps through them, and `cwm verify` evaluates every example."""
+    gcd = os.path.join(PROGRAMS_DIR, "gcd.py")
+    out = cwm("trace", gcd, "-m", SHIPPED, "-t", "1").stdout
+    assert re.search(r"^\s+0 [=x] call ", out, re.M), out  # the model's call frame, beside the actual
+    assert "agreement:" in out
+    session = cwm("debug", gcd, "-m", SHIPPED, "-t", "1", stdin="s\ns\np\nb\nw\nq\n").stdout
+    assert "[0] call" in session and "[1] " in session
+    assert "tokens evaluated)" in session and "error" not in session
+    report = json.loads(cwm("verify", PROGRAMS_DIR, "-m", SHIPPED, "-t", "1", "--json", "-").stdout)
+    total = report["total"]
+    assert total["programs"] == total["evaluated"] == len([f for f in os.listdir(PROGRAMS_DIR) if f.endswith(".py")])
+    assert total["errors"] == 0
