@@ -445,6 +445,9 @@ CWM_API cwm_status cwm_trace_compare(const char* source, size_t source_len, cons
 
 /* Weight types a model can be quantized to, numbered as ggml numbers them. */
 typedef enum cwm_weight_type {
+    CWM_WEIGHT_F32 = 0,    /* unquantized: for cwm_convert_hf only */
+    CWM_WEIGHT_F16 = 1,
+    CWM_WEIGHT_BF16 = 30,  /* as CWM's weights are released */
     CWM_WEIGHT_Q4_0 = 2,   /* blocks of 32: f16 scale + 4-bit values (4.5 bits per weight) */
     CWM_WEIGHT_Q8_0 = 8,   /* blocks of 32: f16 scale + 8-bit values (8.5 bits per weight) */
     CWM_WEIGHT_Q4_K_M = 12 /* llama.cpp's Q4_K_M mix: mostly Q4_K (type 12; 4.5 bits per weight),
@@ -470,6 +473,40 @@ CWM_API void cwm_quantize_default_params(cwm_quantize_params* params);
  * when complete (written to a temporary file, then renamed); on any failure or cancellation
  * no file is left. `params` may be NULL for defaults. */
 CWM_API cwm_status cwm_quantize(const char* input, const char* output, const cwm_quantize_params* params);
+
+/* Called as output bytes are produced; return nonzero to cancel (CWM_ERR_CANCELLED, no
+ * output file). */
+typedef int (*cwm_convert_progress_fn)(uint64_t bytes_done, uint64_t bytes_total, void* user_data);
+
+typedef struct cwm_convert_params {
+    size_t size;           /* sizeof(cwm_convert_params) */
+    cwm_weight_type type;  /* weight matrices; default CWM_WEIGHT_BF16; any cwm_weight_type */
+    int32_t n_threads;     /* 0: one per physical core */
+    cwm_convert_progress_fn progress;
+    void* progress_user_data;
+    /* Receives, at CWM_LOG_INFO, one line per assumption the conversion made or thing it could
+     * not carry over (a config key absent and CWM's documented value used, a padded
+     * vocabulary, a stop token GGUF cannot express). NULL: not reported. */
+    cwm_log_fn log;
+    void* log_user_data;
+} cwm_convert_params;
+
+CWM_API void cwm_convert_default_params(cwm_convert_params* params);
+/* Converts a Hugging Face checkpoint directory `hf_dir` (config.json of model type "cwm" or
+ * "llama"; model.safetensors.index.json with its shards, or one model.safetensors; BF16, F16 or
+ * F32 tensors; tokenizer.json, and tokenizer_config.json / generation_config.json when present)
+ * into one self-contained GGUF `output` of the `cwm` architecture: layer pattern, window, RoPE
+ * scaling, tokenizer, stop tokens and chat template included (docs/real-cwm.md). q/k weights
+ * are permuted to the interleaved RoPE layout, as llama.cpp's converter does.
+ * Works one tensor at a time and drops each source tensor's pages once converted: peak memory
+ * is about one source tensor plus its converted form plus the tokenizer, whatever the model
+ * size. The output appears only when complete (temporary file, then rename); on any failure
+ * or cancellation no file is left.
+ * Errors: CWM_ERR_IO (a missing config, shard or tokenizer; unwritable output),
+ * CWM_ERR_INVALID_FILE (malformed JSON or safetensors, a missing tensor, a wrong shape),
+ * CWM_ERR_UNSUPPORTED (another model type, a dtype other than BF16/F16/F32, an unexpected
+ * tensor), CWM_ERR_CANCELLED, CWM_ERR_INVALID_ARGUMENT (NULL paths, bad params). */
+CWM_API cwm_status cwm_convert_hf(const char* hf_dir, const char* output, const cwm_convert_params* params);
 
 /* ---- machine measurements --------------------------------------------------------- */
 

@@ -388,15 +388,21 @@ def reference_name(hf_name: str) -> str:
     return f"blk.{layer}.{REF_LAYER_NAMES[rest.removesuffix('.weight')]}.weight"
 
 
+CWM_ROPE_SCALING = {"rope_type": "llama3", "factor": 16.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                    "original_max_position_embeddings": 8192}
+
+
 def rope_settings(config: dict):
     """(theta, llama3 scaling or None) from rope_parameters (newer files) or rope_theta +
-    rope_scaling (older ones); an absent theta is the transformers default of the model type."""
+    rope_scaling (older ones). What is absent takes CWM's documented value (theta 1e6, llama3
+    scaling 16 / 1 / 4 / 8192), as `cwm convert` assumes (and reports) for a CWM checkpoint."""
     from cwm_reference import RopeScaling
     params = config.get("rope_parameters")
     if params is None:
-        params = {**(config.get("rope_scaling") or {}), "rope_theta": config.get("rope_theta")}
+        # null says "no scaling"; only an absent block takes CWM's.
+        params = {**(config.get("rope_scaling", CWM_ROPE_SCALING) or {}), "rope_theta": config.get("rope_theta")}
     if params.get("rope_theta") is None:
-        params = {**params, "rope_theta": 1e6 if config["model_type"] == "cwm" else 10000.0}
+        params = {**params, "rope_theta": 1e6}
     kind = params.get("rope_type", params.get("type", "default"))
     if kind == "default":
         return params["rope_theta"], None
@@ -409,13 +415,13 @@ def rope_settings(config: dict):
 
 
 def local_layers(config: dict) -> list[bool]:
-    """Sliding-window layers: an explicit layer_types list wins; without it CWM's rule for
-    model_type cwm (cwm-model.md; note that transformers' CwmConfig fills in i % 4 == 0 only,
-    leaving the last layer local), none for llama."""
+    """Sliding-window layers: an explicit layer_types list wins; without it CWM's rule
+    (cwm-model.md), whatever the model type, as `cwm convert` assumes for a CWM checkpoint.
+    (transformers' CwmConfig fills in i % 4 == 0 only, leaving the last layer local.)"""
     n_layer = config["num_hidden_layers"]
     types = config.get("layer_types")
     if types is None:
-        types = layer_types(n_layer) if config["model_type"] == "cwm" else ["full_attention"] * n_layer
+        types = layer_types(n_layer)
     if len(types) != n_layer or set(types) - {"full_attention", "sliding_attention"}:
         raise ValueError(f"layer_types must be {n_layer} of full_attention/sliding_attention: {types}")
     return [t == "sliding_attention" for t in types]
@@ -429,9 +435,7 @@ def reference_config(config: dict):
     n_head = config["num_attention_heads"]
     head_dim = config.get("head_dim") or config["hidden_size"] // n_head
     local = local_layers(config)
-    window = config.get("sliding_window", 8192 if config["model_type"] == "cwm" else None)
-    if any(local) and not window:
-        raise ValueError("sliding_attention layers but no sliding_window")
+    window = config.get("sliding_window") or 8192  # absent or null: CWM's window
     theta, scaling = rope_settings(config)
     return Config(
         arch=config["model_type"], n_layer=config["num_hidden_layers"],
@@ -440,7 +444,7 @@ def reference_config(config: dict):
         n_head_kv=config.get("num_key_value_heads") or n_head, head_dim=head_dim,
         n_vocab=config["vocab_size"], eps=config["rms_norm_eps"], rope_theta=theta,
         rope_dim=head_dim, rope_scaling=scaling, pair_layout="rotate_half",
-        window=window or 0, local_layers=local)
+        window=window, local_layers=local)
 
 
 def reference_weights(hf: dict[str, np.ndarray], cfg) -> dict:

@@ -32,6 +32,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "bindings", "python"))
 import cwm_reference as ref  # noqa: E402
 import gguf_io  # noqa: E402
 import make_random_model  # noqa: E402
+import trace_steering  # noqa: E402
 
 # The architecture (what make_random_model.py's options call them).
 # 192 wide: on 2 cores it trains at ~1,300 tokens/s (256 wide: ~1,000; attention over ~330-token
@@ -77,21 +78,34 @@ def weights_of(params: torch.nn.ParameterDict) -> dict:
 # ---- data ----------------------------------------------------------------------------------
 
 
-def load_examples(corpus: str, tokenizer_path: str, max_tokens: int) -> list:
-    """(tokens, n_prompt) per corpus line, tokenized by libcwm itself (so training sees exactly
+def training_traces(item: dict, index: int, steered_share: float) -> list:
+    """The example's trace, and for a `steered_share` of the examples (chosen by index, so a
+    resumed run sees the same ones) the steered variants `next` and output prediction make
+    the model continue (scripts/trace_steering.py)."""
+    traces = [item["trace"]]
+    if steered_share > 0 and random.Random(f"steer:{index}").random() < steered_share:
+        for variant in (trace_steering.skip_callees(item["trace"]), trace_steering.result_only(item["trace"])):
+            if variant is not None:
+                traces.append(variant)
+    return traces
+
+
+def load_examples(corpus: str, tokenizer_path: str, max_tokens: int, steered_share: float = 0.0) -> list:
+    """(tokens, n_prompt) per training text, tokenized by libcwm itself (so training sees exactly
     the ids the engine will); examples longer than max_tokens are left out."""
     import cwm
     tok = cwm.Tokenizer(tokenizer_path)
     examples, dropped = [], 0
     with open(corpus, encoding="utf-8") as f:
-        for line in f:
+        for index, line in enumerate(f):
             item = json.loads(line)
             prompt = tok.encode(item["prompt"], add_bos=False, parse_special=True)
-            trace = tok.encode(item["trace"], add_bos=False, parse_special=True)
-            if len(prompt) + len(trace) > max_tokens:
-                dropped += 1
-                continue
-            examples.append((np.array(prompt + trace, dtype=np.int64), len(prompt)))
+            for text in training_traces(item, index, steered_share):
+                trace = tok.encode(text, add_bos=False, parse_special=True)
+                if len(prompt) + len(trace) > max_tokens:
+                    dropped += 1
+                    continue
+                examples.append((np.array(prompt + trace, dtype=np.int64), len(prompt)))
     print(f"train_tiny: {len(examples)} examples ({dropped} longer than {max_tokens} tokens left out), "
           f"{sum(len(t) for t, _ in examples)} tokens", file=sys.stderr)
     return examples
@@ -215,6 +229,8 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--max-tokens", type=int, default=1024, help="longest example (prompt + trace)")
+    p.add_argument("--steered-share", type=float, default=0.0,
+                   help="share of the examples also given as steered variants (callees skipped, result only)")
     p.add_argument("--minutes", type=float, default=0, help="stop (with a checkpoint) after this long; 0: no limit")
     p.add_argument("--checkpoint-every", type=int, default=200)
     p.add_argument("--log-every", type=int, default=20)
@@ -230,7 +246,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(a.out_dir, exist_ok=True)
-    examples = [] if a.export_only else load_examples(a.corpus, a.tokenizer, a.max_tokens)
+    examples = [] if a.export_only else load_examples(a.corpus, a.tokenizer, a.max_tokens, a.steered_share)
     import cwm
     n_vocab = cwm.Tokenizer(a.tokenizer).n_vocab
     cfg = reference_config(model_args(n_vocab))

@@ -1,10 +1,5 @@
 #include "gguf.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -15,6 +10,7 @@
 #include <unordered_set>
 
 #include "error.hpp"
+#include "mapped_file.hpp"
 #include "output_file.hpp"
 
 namespace cwm {
@@ -324,13 +320,6 @@ Parsed parse(const std::string& path, const uint8_t* map, uint64_t size) {
     return out;
 }
 
-// Closes a descriptor on every exit path of the constructor.
-struct FdCloser {
-    int fd;
-    ~FdCloser() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 }  // namespace
 
@@ -479,31 +468,18 @@ uint64_t TensorView::n_elements() const {
     return n;
 }
 
-GgufFile::GgufFile(const std::string& path) : path_(path) {
-    const FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (fd.fd < 0) fail_io(path, "cannot open");
-    struct stat st {};
-    if (::fstat(fd.fd, &st) != 0) fail_io(path, "cannot stat");
-    if (!S_ISREG(st.st_mode)) fail(Status::io_error, path + ": not a regular file");
-    if (st.st_size == 0) fail(Status::invalid_file, path + ": file is empty");
-    void* map = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd.fd, 0);
-    if (map == MAP_FAILED) fail_io(path, "cannot map");
-    map_ = static_cast<const uint8_t*>(map);
-    size_ = uint64_t(st.st_size);
-    try {
-        Parsed p = parse(path_, map_, size_);
-        version_ = p.version;
-        alignment_ = p.alignment;
-        data_offset_ = p.data_offset;
-        metadata_ = std::move(p.metadata);
-        tensors_ = std::move(p.tensors);
-    } catch (...) {
-        ::munmap(map, size_);  // the destructor does not run for a throwing constructor
-        throw;
-    }
+GgufFile::GgufFile(const std::string& path) : path_(path), file_(std::make_unique<MappedFile>(path)) {
+    Parsed p = parse(path_, file_->data(), file_->size());
+    version_ = p.version;
+    alignment_ = p.alignment;
+    data_offset_ = p.data_offset;
+    metadata_ = std::move(p.metadata);
+    tensors_ = std::move(p.tensors);
 }
 
-GgufFile::~GgufFile() { ::munmap(const_cast<uint8_t*>(map_), size_); }
+GgufFile::~GgufFile() = default;
+
+uint64_t GgufFile::file_size() const { return file_->size(); }
 
 const GgufValue* GgufFile::find(std::string_view key) const {
     for (const auto& [k, v] : metadata_)
@@ -517,12 +493,7 @@ const GgufValue& GgufFile::get(std::string_view key) const {
     return *v;
 }
 
-void GgufFile::release(const TensorView& t) const {
-    const auto page = uint64_t(::sysconf(_SC_PAGESIZE));
-    const auto begin = (reinterpret_cast<uintptr_t>(t.data) + page - 1) / page * page;
-    const auto end = (reinterpret_cast<uintptr_t>(t.data) + t.n_bytes) / page * page;
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // advisory only
-}
+void GgufFile::release(const TensorView& t) const { drop_resident_pages(t.data, t.n_bytes); }
 
 const TensorView* GgufFile::find_tensor(std::string_view name) const {
     for (const TensorView& t : tensors_)

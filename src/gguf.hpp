@@ -18,6 +18,8 @@
 
 namespace cwm {
 
+class MappedFile;
+
 // Metadata value types, numbered as in the GGUF specification.
 enum class GgufType : uint32_t {
     u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7,
@@ -85,7 +87,7 @@ public:
     const std::string& path() const { return path_; }
     uint32_t version() const { return version_; }
     uint64_t alignment() const { return alignment_; }
-    uint64_t file_size() const { return size_; }
+    uint64_t file_size() const;
     uint64_t data_offset() const { return data_offset_; }
 
     const std::vector<std::pair<std::string, GgufValue>>& metadata() const { return metadata_; }
@@ -102,8 +104,7 @@ public:
 
 private:
     std::string path_;
-    const uint8_t* map_ = nullptr;
-    uint64_t size_ = 0;
+    std::unique_ptr<MappedFile> file_;
     uint32_t version_ = 0;
     uint64_t alignment_ = 32;
     uint64_t data_offset_ = 0;

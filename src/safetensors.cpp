@@ -1,10 +1,5 @@
 #include "safetensors.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -13,7 +8,7 @@
 #include <unordered_set>
 
 #include "error.hpp"
-#include "output_file.hpp"  // fail_io
+#include "mapped_file.hpp"
 
 namespace cwm {
 
@@ -227,13 +222,6 @@ Parsed parse(const std::string& path, const uint8_t* map, uint64_t size) {
     return out;
 }
 
-// Closes a descriptor on every exit path of the constructor.
-struct FdCloser {
-    int fd;
-    ~FdCloser() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 }  // namespace
 
@@ -247,32 +235,20 @@ uint64_t SafetensorsTensor::n_elements() const {
     return n;
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
-    const FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (fd.fd < 0) fail_io(path, "cannot open");
-    struct stat st {};
-    if (::fstat(fd.fd, &st) != 0) fail_io(path, "cannot stat");
-    if (!S_ISREG(st.st_mode)) fail(Status::io_error, path + ": not a regular file");
-    if (uint64_t(st.st_size) < kLengthBytes)
-        fail(Status::invalid_file, path + ": file is " + std::to_string(st.st_size) +
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(std::make_unique<MappedFile>(path)) {
+    if (file_->size() < kLengthBytes)
+        fail(Status::invalid_file, path + ": file is " + std::to_string(file_->size()) +
                                        " bytes, too short for the 8-byte header length");
-    void* map = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd.fd, 0);
-    if (map == MAP_FAILED) fail_io(path, "cannot map");
-    map_ = static_cast<const uint8_t*>(map);
-    size_ = uint64_t(st.st_size);
-    try {
-        Parsed p = parse(path_, map_, size_);
-        data_offset_ = p.data_offset;
-        metadata_ = std::move(p.metadata);
-        tensors_ = std::move(p.tensors);
-        for (size_t i = 0; i < tensors_.size(); ++i) by_name_.emplace(tensors_[i].name, i);
-    } catch (...) {
-        ::munmap(map, size_);  // the destructor does not run for a throwing constructor
-        throw;
-    }
+    Parsed p = parse(path_, file_->data(), file_->size());
+    data_offset_ = p.data_offset;
+    metadata_ = std::move(p.metadata);
+    tensors_ = std::move(p.tensors);
+    for (size_t i = 0; i < tensors_.size(); ++i) by_name_.emplace(tensors_[i].name, i);
 }
 
-SafetensorsFile::~SafetensorsFile() { ::munmap(const_cast<uint8_t*>(map_), size_); }
+SafetensorsFile::~SafetensorsFile() = default;
+
+uint64_t SafetensorsFile::file_size() const { return file_->size(); }
 
 const SafetensorsTensor* SafetensorsFile::find_tensor(std::string_view name) const {
     const auto it = by_name_.find(name);
@@ -282,14 +258,11 @@ const SafetensorsTensor* SafetensorsFile::find_tensor(std::string_view name) con
 void SafetensorsFile::release(const SafetensorsTensor& t) const {
     // MADV_DONTNEED on anything but this read-only file mapping could discard data (anonymous
     // memory reads back as zeros), so only a range inside the mapping is accepted.
-    const auto map_begin = reinterpret_cast<uintptr_t>(map_), map_end = map_begin + size_;
+    const auto map_begin = reinterpret_cast<uintptr_t>(file_->data()), map_end = map_begin + file_->size();
     const auto data = reinterpret_cast<uintptr_t>(t.data);
     if (data < map_begin || data > map_end || t.n_bytes > map_end - data)
         fail(Status::invalid_argument, path_ + ": release: tensor '" + t.name + "' is not inside this file");
-    const auto page = uint64_t(::sysconf(_SC_PAGESIZE));
-    const auto begin = (data + page - 1) / page * page;
-    const auto end = (data + t.n_bytes) / page * page;
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);  // advisory only
+    drop_resident_pages(t.data, t.n_bytes);
 }
 
 namespace detail {

@@ -17,6 +17,8 @@
 
 namespace cwm {
 
+class MappedFile;
+
 // The element types of the format. All are recognised so that a caller can say which one it
 // found ("tensor X has dtype I64") instead of failing at open time.
 enum class SafetensorsDType : uint8_t {
@@ -50,7 +52,7 @@ public:
     SafetensorsFile& operator=(const SafetensorsFile&) = delete;
 
     const std::string& path() const { return path_; }
-    uint64_t file_size() const { return size_; }
+    uint64_t file_size() const;
     uint64_t data_offset() const { return data_offset_; }  // 8 + the header length
 
     const std::map<std::string, std::string>& metadata() const { return metadata_; }  // "__metadata__"
@@ -67,8 +69,7 @@ public:
 
 private:
     std::string path_;
-    const uint8_t* map_ = nullptr;
-    uint64_t size_ = 0;
+    std::unique_ptr<MappedFile> file_;
     uint64_t data_offset_ = 0;
     std::map<std::string, std::string> metadata_;
     std::vector<SafetensorsTensor> tensors_;

@@ -13,6 +13,7 @@
 namespace cwm {
 
 class GgufFile;
+class GgufWriter;
 using Token = int32_t;
 
 enum class TokenKind : uint8_t {
@@ -63,6 +64,12 @@ std::unique_ptr<Tokenizer> load_tokenizer_hf_json(const std::string& path);     
 std::unique_ptr<Tokenizer> load_tokenizer_tiktoken(const std::string& path);     // tokenizer.model (tiktoken)
 std::unique_ptr<Tokenizer> load_tokenizer_sentencepiece_file(const std::string& path);  // .model
 std::unique_ptr<Tokenizer> load_tokenizer_sentencepiece_bytes(std::string_view serialized);
+
+// Writes the tokenizer of a Hugging Face checkpoint directory (tokenizer.json, with
+// tokenizer_config.json and generation_config.json when present) as GGUF tokenizer keys,
+// padded to `n_vocab` (the embedding's rows) with unused tokens, after checking that it builds
+// a working tokenizer. Returns notes on what was assumed or cannot be carried over.
+std::vector<std::string> put_hf_tokenizer(GgufWriter& writer, const std::string& dir, uint32_t n_vocab);
 
 // Chooses by content: GGUF, tokenizer.json, tiktoken or SentencePiece protobuf.
 std::unique_ptr<Tokenizer> load_tokenizer_file(const std::string& path);

@@ -97,6 +97,10 @@ struct BpeVocab {
 // Validates `vocab` (throws Error(invalid_file) naming what is wrong) and builds the tokenizer.
 std::unique_ptr<Tokenizer> make_bpe_tokenizer(BpeVocab vocab);
 
+// A Hugging Face tokenizer.json (with tokenizer_config.json beside it) read, not yet validated
+// (make_bpe_tokenizer does that); errors name the file.
+BpeVocab read_hf_vocab_file(const std::string& path);
+
 // GPT-2's reversible mapping of raw bytes to printable characters ("byte-level" text).
 std::string bytes_to_byte_level(std::string_view bytes);
 

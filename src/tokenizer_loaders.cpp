@@ -340,8 +340,13 @@ std::unique_ptr<Tokenizer> load_tokenizer_gguf(const GgufFile& file) {
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer_hf_json(const std::string& path) {
+    BpeVocab vocab = detail::read_hf_vocab_file(path);
+    return detail::with_file_context(path, [&] { return detail::make_bpe_tokenizer(std::move(vocab)); });
+}
+
+detail::BpeVocab detail::read_hf_vocab_file(const std::string& path) {
     json root = parse_json_file(path, "tokenizer.json");
-    return detail::with_file_context(path, [&] { return detail::make_bpe_tokenizer(read_hf_vocab(path, root)); });
+    return detail::with_file_context(path, [&] { return read_hf_vocab(path, root); });
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer_tiktoken(const std::string& path) {

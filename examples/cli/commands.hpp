@@ -19,6 +19,7 @@ Command add_perplexity(CLI::App& parent);
 Command add_tokenize(CLI::App& parent);
 Command add_info(CLI::App& parent);
 Command add_quantize(CLI::App& parent);
+Command add_convert(CLI::App& parent);
 Command add_bench(CLI::App& parent);
 Command add_trace(CLI::App& parent);
 Command add_debug(CLI::App& parent);

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     const std::vector<cwm_cli::Command> commands = {cwm_cli::add_run(app), cwm_cli::add_perplexity(app),
                                                     cwm_cli::add_tokenize(app), cwm_cli::add_info(app),
-                                                    cwm_cli::add_quantize(app), cwm_cli::add_bench(app),
+                                                    cwm_cli::add_quantize(app), cwm_cli::add_convert(app), cwm_cli::add_bench(app),
                                                     cwm_cli::add_trace(app),    cwm_cli::add_debug(app),
                                                     cwm_cli::add_verify(app)};
     CLI11_PARSE(app, argc, argv);

@@ -359,6 +359,31 @@ inline void quantize(const std::string& input, const std::string& output, cwm_we
     check(cwm_quantize(input.c_str(), output.c_str(), &params));
 }
 
+// Converts a Hugging Face checkpoint directory to one GGUF (see cwm_convert_hf).
+// `progress(bytes_done, bytes_total)` returning false cancels; `note` receives each assumption
+// the conversion made.
+inline void convert_hf(const std::string& hf_dir, const std::string& output, cwm_weight_type type = CWM_WEIGHT_BF16,
+                       int n_threads = 0, std::function<bool(uint64_t, uint64_t)> progress = {},
+                       std::function<void(const std::string&)> note = {}) {
+    cwm_convert_params params;
+    cwm_convert_default_params(&params);
+    params.type = type;
+    params.n_threads = n_threads;
+    if (progress) {
+        params.progress = [](uint64_t done, uint64_t total, void* user) {
+            return (*static_cast<std::function<bool(uint64_t, uint64_t)>*>(user))(done, total) ? 0 : 1;
+        };
+        params.progress_user_data = &progress;
+    }
+    if (note) {
+        params.log = [](cwm_log_level, const char* message, void* user) {
+            (*static_cast<std::function<void(const std::string&)>*>(user))(message);
+        };
+        params.log_user_data = &note;
+    }
+    check(cwm_convert_hf(hf_dir.c_str(), output.c_str(), &params));
+}
+
 // This machine's memory read bandwidth in GB/s (see cwm_measure_read_bandwidth; 0 = default).
 inline double measure_read_bandwidth(size_t bytes = 0, int n_threads = 0, int repeats = 0) {
     double gb_per_s = 0;

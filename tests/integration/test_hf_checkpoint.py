@@ -268,7 +268,9 @@ def test_config_variants_give_the_right_reference_config():
     plain_llama = config_for("--model-type", "llama", "--no-layer-types", *six)
     assert plain_llama["architectures"] == ["LlamaForCausalLM"] and plain_llama["model_type"] == "llama"
     assert "sliding_window" not in plain_llama and "layer_types" not in plain_llama
-    assert hf.reference_config(plain_llama).local_layers == [False] * 6
+    # Absent layer_types and sliding_window take CWM's documented values, as `cwm convert` does.
+    assert hf.reference_config(plain_llama).local_layers == [False, True, True, True, False, False]
+    assert hf.reference_config(plain_llama).window == 8192
     listed_llama = config_for("--model-type", "llama", *six)
     assert hf.reference_config(listed_llama).local_layers == [False, True, True, True, False, False]
 
@@ -282,8 +284,6 @@ def test_reference_config_rejects_what_it_cannot_run():
         hf.reference_config({**config_for(), "rope_scaling": {"rope_type": "yarn", "factor": 4.0}})
     with pytest.raises(ValueError, match="layer_types"):
         hf.reference_config({**config_for(), "layer_types": ["full_attention"] * 3})
-    with pytest.raises(ValueError, match="sliding_window"):
-        hf.reference_config({**config_for("--model-type", "llama"), "sliding_window": None})
 
 
 def test_default_rope_scaling_changes_the_frequencies():

@@ -25,7 +25,7 @@ _NATIVE = {
     **{name: "_context" for name in ("Context", "Sampler", "SamplerParams")},
     "Generation": "_generation",
     **{name: "_trace" for name in ("Measure", "TraceFrame", "TraceSession", "compare_traces", "trace_prompt")},
-    **{name: "_tools" for name in ("abi_version", "library_path", "measure_read_bandwidth", "quantize",
+    **{name: "_tools" for name in ("abi_version", "library_path", "measure_read_bandwidth", "quantize", "convert_hf",
                                    "render_chat", "status_name", "version")},
 }
 
@@ -48,6 +48,6 @@ __all__ = [
     "FileError", "Generation", "InternalError", "InvalidArgumentError", "InvalidFileError", "LogLevel", "Metadata",
     "Measure", "Model", "ModelInfo", "NotFoundError", "OutOfMemoryError", "Sampler", "SamplerParams", "Status",
     "TensorInfo", "Tokenizer", "TraceFrame", "TraceSession", "UnsupportedError", "WeightType", "abi_version",
-    "compare_traces", "library_path", "measure_read_bandwidth", "quantize", "render_chat", "status_name",
+    "compare_traces", "convert_hf", "library_path", "measure_read_bandwidth", "quantize", "render_chat", "status_name",
     "trace_prompt", "version",
 ]

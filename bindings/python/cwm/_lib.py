@@ -59,6 +59,7 @@ log_fn = CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 # `text` is not NUL-terminated: declared as a pointer to char and read with string_at(text, len).
 stream_fn = CFUNCTYPE(c_int, POINTER(c_char), c_size_t, c_token, c_void_p)
 quantize_progress_fn = CFUNCTYPE(c_int, c_size_t, c_size_t, c_uint64, c_uint64, c_void_p)
+convert_progress_fn = CFUNCTYPE(c_int, c_uint64, c_uint64, c_void_p)
 
 
 class cwm_model_params(Structure):
@@ -109,6 +110,12 @@ class cwm_trace_frame(Structure):
 class cwm_quantize_params(Structure):
     _fields_ = [("size", c_size_t), ("type", c_int), ("n_threads", c_int32),
                 ("progress", quantize_progress_fn), ("progress_user_data", c_void_p)]
+
+
+class cwm_convert_params(Structure):
+    _fields_ = [("size", c_size_t), ("type", c_int), ("n_threads", c_int32),
+                ("progress", convert_progress_fn), ("progress_user_data", c_void_p),
+                ("log", log_fn), ("log_user_data", c_void_p)]
 
 
 P = POINTER
@@ -207,6 +214,8 @@ PROTOTYPES = {
     # quantization
     "cwm_quantize_default_params": (None, [P(cwm_quantize_params)]),
     "cwm_quantize": (c_status, [c_char_p, c_char_p, P(cwm_quantize_params)]),
+    "cwm_convert_default_params": (None, [P(cwm_convert_params)]),
+    "cwm_convert_hf": (c_status, [c_char_p, c_char_p, P(cwm_convert_params)]),
     # machine measurements
     "cwm_measure_read_bandwidth": (c_status, [c_size_t, c_int, c_int, P(c_double)]),
 }

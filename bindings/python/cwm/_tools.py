@@ -48,7 +48,45 @@ def render_chat(messages: Iterable[ChatMessage], reasoning: bool = False, add_ge
     return data.decode("utf-8", "replace")
 
 
-_WEIGHT_TYPES = {"q8_0": WeightType.Q8_0, "q4_0": WeightType.Q4_0, "q4_k_m": WeightType.Q4_K_M}
+_QUANTIZED_TYPES = {"q8_0": WeightType.Q8_0, "q4_0": WeightType.Q4_0, "q4_k_m": WeightType.Q4_K_M}
+_ALL_TYPES = {"f32": WeightType.F32, "f16": WeightType.F16, "bf16": WeightType.BF16, **_QUANTIZED_TYPES}
+
+
+def _weight_type(type: Union[str, WeightType], names: Mapping[str, WeightType]) -> int:
+    if isinstance(type, str):
+        try:
+            return int(names[type.lower()])
+        except KeyError:
+            raise InvalidArgumentError(f"unknown weight type {type!r} (one of {', '.join(names)})") from None
+    if isinstance(type, int) and not isinstance(type, bool):
+        return int(type)
+    raise TypeError("type must be a str such as 'q8_0' or a WeightType")
+
+
+class _Callbacks:
+    """Python callbacks handed to a long C call: an exception raised in one is kept, the call
+    is cancelled, and the exception re-raised afterwards (chained to the C error)."""
+
+    def __init__(self) -> None:
+        self.errors: List[BaseException] = []
+
+    def guarded(self, fn: Callable[..., Any], on_error: Any) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except BaseException as e:
+                self.errors.append(e)
+                return on_error
+        return call
+
+    def finish(self, status: int) -> None:
+        message = _lib.cwm_last_error() if status != 0 else b""
+        if self.errors:
+            if status != 0:
+                raise self.errors[0] from error_for(status, message.decode("utf-8", "replace"))
+            raise self.errors[0]
+        if status != 0:
+            raise error_for(status, message.decode("utf-8", "replace"))
 
 
 def quantize(input: PathLike, output: PathLike, type: Union[str, WeightType] = "q8_0", *, n_threads: int = 0,
@@ -57,40 +95,50 @@ def quantize(input: PathLike, output: PathLike, type: Union[str, WeightType] = "
     "q4_0" or "q4_k_m"). progress(tensors_done, n_tensors, bytes_done, bytes_total) is called
     after each tensor; returning False cancels (CancelledError), raising cancels and re-raises.
     The output appears only when complete: no file is left on failure or cancellation."""
-    if isinstance(type, str):
-        try:
-            wtype = int(_WEIGHT_TYPES[type.lower()])
-        except KeyError:
-            raise InvalidArgumentError(f"unknown weight type {type!r} (one of {', '.join(_WEIGHT_TYPES)})") from None
-    elif isinstance(type, int) and not isinstance(type, bool):
-        wtype = int(type)
-    else:
-        raise TypeError("type must be a str such as 'q8_0' or a WeightType")
+    wtype = _weight_type(type, _QUANTIZED_TYPES)
     cin, cout = _path(input), _path(output)
     params = L.cwm_quantize_params()
     _lib.cwm_quantize_default_params(byref(params))
     params.size = ctypes.sizeof(L.cwm_quantize_params)
     params.type = wtype
     params.n_threads = _count(n_threads, "n_threads")
-    errors: List[BaseException] = []
-    cb = None
+    callbacks = _Callbacks()
     if progress is not None:
-        def on_progress(done: int, count: int, bytes_done: int, bytes_total: int, _user: Any) -> int:
-            try:
-                return _callback_result(progress(done, count, bytes_done, bytes_total))
-            except BaseException as e:
-                errors.append(e)
-                return 1
-        cb = L.quantize_progress_fn(on_progress)
+        cb = L.quantize_progress_fn(callbacks.guarded(
+            lambda done, count, got, total, _user: _callback_result(progress(done, count, got, total)), 1))
         params.progress = cb
-    status = _lib.cwm_quantize(cin, cout, byref(params))
-    message = _lib.cwm_last_error() if status != 0 else b""
-    if errors:
-        if status != 0:
-            raise errors[0] from error_for(status, message.decode("utf-8", "replace"))
-        raise errors[0]
-    if status != 0:
-        raise error_for(status, message.decode("utf-8", "replace"))
+    callbacks.finish(_lib.cwm_quantize(cin, cout, byref(params)))
+
+
+def convert_hf(hf_dir: PathLike, output: PathLike, type: Union[str, WeightType] = "bf16", *, n_threads: int = 0,
+               progress: Optional[Callable[[int, int], Optional[bool]]] = None,
+               note: Optional[Callable[[str], None]] = None) -> None:
+    """Converts a Hugging Face CWM checkpoint directory (config.json, safetensors shards,
+    tokenizer.json) into one GGUF (cwm_convert_hf; docs/real-cwm.md). `type`: "bf16" (as
+    released), "f16", "f32", "q8_0", "q4_0" or "q4_k_m". progress(bytes_done, bytes_total)
+    returning False cancels (CancelledError); note(line) receives each assumption made. The
+    output appears only when complete: no file is left on failure or cancellation."""
+    wtype = _weight_type(type, _ALL_TYPES)
+    cin, cout = _path(hf_dir), _path(output)
+    params = L.cwm_convert_params()
+    _lib.cwm_convert_default_params(byref(params))
+    params.size = ctypes.sizeof(L.cwm_convert_params)
+    params.type = wtype
+    params.n_threads = _count(n_threads, "n_threads")
+    callbacks = _Callbacks()
+
+    def on_progress(done: int, total: int, _user: Any) -> int:
+        if callbacks.errors:  # a note callback raised: stop at the next chance
+            return 1
+        return _callback_result(progress(done, total)) if progress is not None else 0
+
+    progress_cb = L.convert_progress_fn(callbacks.guarded(on_progress, 1))
+    params.progress = progress_cb
+    if note is not None:
+        note_cb = L.log_fn(callbacks.guarded(
+            lambda _level, message, _user: note(message.decode("utf-8", "replace")), None))
+        params.log = note_cb
+    callbacks.finish(_lib.cwm_convert_hf(cin, cout, byref(params)))
 
 
 def measure_read_bandwidth(bytes: int = 0, n_threads: int = 0, repeats: int = 0) -> float:

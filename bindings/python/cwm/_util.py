@@ -53,8 +53,11 @@ class LogLevel(enum.IntEnum):
 
 
 class WeightType(enum.IntEnum):
-    """cwm_weight_type: what quantize() can write."""
+    """cwm_weight_type: what quantize() (the quantized types) and convert_hf() (all) write."""
 
+    F32 = 0
+    F16 = 1
+    BF16 = 30
     Q4_0 = 2
     Q8_0 = 8
     Q4_K_M = 12

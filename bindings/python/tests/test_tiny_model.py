@@ -6,6 +6,7 @@ steers past calls, output prediction agrees with the return frame the session pr
 evaluation runs. (How good the predictions are is measured by `cwm verify`: docs/tiny-model.md.)"""
 
 import os
+import sys
 
 import pytest
 
@@ -14,6 +15,8 @@ from cwm import tracer
 from programs import SPEC_EXAMPLE
 
 MODEL = os.path.join(os.path.dirname(__file__), "..", "..", "..", "models", "cwm-tiny-q8_0.gguf")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts"))
+import trace_steering  # noqa: E402
 
 PROGRAMS = [
     SPEC_EXAMPLE,
@@ -78,3 +81,30 @@ def test_output_prediction_matches_the_sessions_own_return_frame(tiny_trained):
         report = s.evaluate(actual.text)
         assert report["next_frame"]["frames"] == len(actual.frames)
         assert report["result"]["predicted"] == value
+
+
+def _forced(model, source, trace):
+    """The frames of `trace` as the library's parser reads them, forced into a session."""
+    with cwm.Context(model, n_ctx=4096, n_threads=1) as ctx, cwm.TraceSession(ctx, source) as s:
+        for frame in trace_steering.split_frames(trace)[0]:
+            s.force(frame)
+        assert not s.issues
+        return s.frames
+
+
+@pytest.mark.parametrize("source", [PROGRAMS[0], PROGRAMS[2]])
+def test_steered_training_variants_read_as_the_full_traces_frames(tiny_trained, source):
+    """scripts/trace_steering.py cuts the sequences `next` and output prediction make the model
+    continue out of full traces, for training: the library's parser must read every kept frame
+    (locals resolved through "..", line, value) exactly as in the full trace."""
+    actual = tracer.trace_program(source).text
+    full = _forced(tiny_trained, source, actual)
+    skipped = _forced(tiny_trained, source, trace_steering.skip_callees(actual))
+    by_line = [(f.event, f.line_number, f.resolved, f.value) for f in full]
+    kept = [(f.event, f.line_number, f.resolved, f.value) for f in skipped]
+    assert len(kept) < len(by_line)
+    it = iter(by_line)
+    assert all(frame in it for frame in kept)  # an ordered sub-sequence of the full trace
+    assert kept[0] == by_line[0] and kept[-1] == by_line[-1]
+    result = _forced(tiny_trained, source, trace_steering.result_only(actual))
+    assert [(f.event, f.value) for f in result] == [("call", None), ("return", full[-1].value)]

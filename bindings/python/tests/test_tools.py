@@ -1,4 +1,4 @@
-"""quantize(), measure_read_bandwidth(), the example script and installing the package with pip."""
+"""quantize(), convert_hf(), measure_read_bandwidth(), the example script and installing the package with pip."""
 
 import os
 import shutil
@@ -52,6 +52,44 @@ def test_quantize_cancel_and_errors_leave_no_file(tiny_path, tmp_path):
         cwm.quantize("/nonexistent/in.gguf", out)
     assert not out.exists()
     assert not [p for p in os.listdir(tmp_path) if p != "cancelled.gguf"]  # no temporary left
+
+
+@pytest.fixture(scope="module")
+def hf_checkpoint(tmp_path_factory, llama3_json):
+    """A small checkpoint in facebook/cwm's Hugging Face layout (scripts/make_hf_checkpoint.py)."""
+    sys.path.insert(0, os.path.join(REPO_ROOT, "scripts"))
+    import make_hf_checkpoint
+    out = tmp_path_factory.mktemp("hf") / "cwm-hf"
+    make_hf_checkpoint.main(["--out", str(out), "--shards", "2", "--layers", "2", "--hidden", "64", "--ff", "128",
+                             "--heads", "4", "--kv-heads", "2", "--head-dim", "16", "--no-layer-types",
+                             "--tokenizer-json", llama3_json])
+    return out
+
+
+def test_convert_hf_reports_progress_and_notes(hf_checkpoint, tmp_path):
+    out, progress, notes = tmp_path / "m.gguf", [], []
+    cwm.convert_hf(hf_checkpoint, out, "q8_0", n_threads=1, progress=lambda d, t: progress.append((d, t)),
+                   note=notes.append)
+    assert progress and progress[-1][0] == progress[-1][1]
+    assert all(a[0] <= b[0] for a, b in zip(progress, progress[1:]))
+    assert any("layer_types: absent" in n for n in notes)
+    with cwm.Model(out) as m:
+        assert m.info.arch == "cwm" and m.info.n_layer == 2
+        assert {t.name: t.type for t in m.tensors()}["blk.0.attn_q.weight"] == "q8_0"
+
+
+def test_convert_hf_cancel_and_errors_leave_no_file(hf_checkpoint, tmp_path):
+    out = tmp_path / "m.gguf"
+    with pytest.raises(cwm.CancelledError):
+        cwm.convert_hf(hf_checkpoint, out, progress=lambda d, t: False)
+    with pytest.raises(KeyError) as e:  # a raising callback cancels and is re-raised
+        cwm.convert_hf(hf_checkpoint, out, note=lambda line: {}["boom"])
+    assert isinstance(e.value.__cause__, cwm.CancelledError)
+    with pytest.raises(cwm.InvalidArgumentError):
+        cwm.convert_hf(hf_checkpoint, out, "q3_k")
+    with pytest.raises(cwm.FileError):
+        cwm.convert_hf(tmp_path / "nowhere", out)
+    assert os.listdir(tmp_path) == []
 
 
 def test_measure_read_bandwidth():
