@@ -1,7 +1,6 @@
 // cwm quantize: convert a model's weight matrices to q8_0, q4_0 or the q4_k_m mix, showing progress.
 #include <cwm/cwm.hpp>
 
-#include <chrono>
 #include <cstdio>
 #include <map>
 
@@ -19,19 +18,7 @@ struct QuantizeOptions {
 int run_quantize(const QuantizeOptions& o) {
     const std::map<std::string, cwm_weight_type> types = {
         {"q8_0", CWM_WEIGHT_Q8_0}, {"q4_0", CWM_WEIGHT_Q4_0}, {"q4_k_m", CWM_WEIGHT_Q4_K_M}};
-    const auto t0 = std::chrono::steady_clock::now();
-    double last_shown = -1;
-    cwm::quantize(o.input, o.output, types.at(o.type), o.threads,
-                  [&](size_t done, size_t count, uint64_t bytes, uint64_t total) {
-                      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                      if (done < count && s - last_shown < 0.25) return true;  // a few lines a second at most
-                      last_shown = s;
-                      const double rate = s > 0 ? double(bytes) / s : 0;
-                      const double eta = rate > 0 ? double(total - bytes) / rate : 0;
-                      std::fprintf(stderr, "\rquantize: tensor %zu/%zu, %.1f/%.1f MiB, %.1f MiB/s, ETA %.0f s   ", done,
-                                   count, double(bytes) / 1048576, double(total) / 1048576, rate / 1048576, eta);
-                      return true;
-                  });
+    cwm::quantize(o.input, o.output, types.at(o.type), o.threads, file_progress("quantize"));
     std::fprintf(stderr, "\nquantize: wrote %s\n", o.output.c_str());
     return 0;
 }

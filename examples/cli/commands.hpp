@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -23,8 +24,13 @@ Command add_bench(CLI::App& parent);
 Command add_trace(CLI::App& parent);
 Command add_debug(CLI::App& parent);
 Command add_verify(CLI::App& parent);
+Command add_convert_gguf(CLI::App& parent);
 
 // Reads a whole file as bytes; throws std::runtime_error naming the file.
 std::string read_file(const std::string& path);
+
+// Progress of a whole-file job (quantize, convert-gguf) for the library's callback: a line on
+// stderr, a few times a second at most, "WHAT: tensor i/n, MiB, MiB/s, ETA". Never cancels.
+std::function<bool(size_t, size_t, uint64_t, uint64_t)> file_progress(const std::string& what);
 
 }  // namespace cwm_cli

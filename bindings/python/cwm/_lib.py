@@ -63,7 +63,8 @@ quantize_progress_fn = CFUNCTYPE(c_int, c_size_t, c_size_t, c_uint64, c_uint64, 
 
 class cwm_model_params(Structure):
     _fields_ = [("size", c_size_t), ("progress", progress_fn), ("progress_user_data", c_void_p),
-                ("log", log_fn), ("log_user_data", c_void_p)]
+                ("log", log_fn), ("log_user_data", c_void_p),
+                ("attention", c_int), ("sliding_window", c_uint32)]
 
 
 class cwm_model_info(Structure):
@@ -108,6 +109,11 @@ class cwm_trace_frame(Structure):
 
 class cwm_quantize_params(Structure):
     _fields_ = [("size", c_size_t), ("type", c_int), ("n_threads", c_int32),
+                ("progress", quantize_progress_fn), ("progress_user_data", c_void_p)]
+
+
+class cwm_convert_gguf_params(Structure):
+    _fields_ = [("size", c_size_t), ("attention", c_int), ("sliding_window", c_uint32),
                 ("progress", quantize_progress_fn), ("progress_user_data", c_void_p)]
 
 
@@ -207,6 +213,9 @@ PROTOTYPES = {
     # quantization
     "cwm_quantize_default_params": (None, [P(cwm_quantize_params)]),
     "cwm_quantize": (c_status, [c_char_p, c_char_p, P(cwm_quantize_params)]),
+    # attention layout conversion
+    "cwm_convert_gguf_default_params": (None, [P(cwm_convert_gguf_params)]),
+    "cwm_convert_gguf": (c_status, [c_char_p, c_char_p, P(cwm_convert_gguf_params)]),
     # machine measurements
     "cwm_measure_read_bandwidth": (c_status, [c_size_t, c_int, c_int, P(c_double)]),
 }
