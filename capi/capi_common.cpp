@@ -31,6 +31,16 @@ void copy_tokens_out(std::span<const cwm_token> data, cwm_token* buf, size_t max
     std::copy(data.begin(), data.end(), buf);
 }
 
+AttentionLayout attention_layout(const cwm_attention_layout& value) {
+    switch (enum_value(value)) {
+        case CWM_ATTENTION_FROM_FILE: return AttentionLayout::from_file;
+        case CWM_ATTENTION_CWM: return AttentionLayout::cwm;
+        case CWM_ATTENTION_GLOBAL: return AttentionLayout::global;
+    }
+    fail(Status::invalid_argument, "attention is " + std::to_string(enum_value(value)) +
+                                       "; expected CWM_ATTENTION_FROM_FILE, CWM_ATTENTION_CWM or CWM_ATTENTION_GLOBAL");
+}
+
 }  // namespace cwm::capi
 
 extern "C" {

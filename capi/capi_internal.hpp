@@ -83,6 +83,9 @@ int enum_value(const E& e) {
     return v;
 }
 
+// A caller's cwm_attention_layout; Error(invalid_argument) for a value outside the enum.
+AttentionLayout attention_layout(const cwm_attention_layout& value);
+
 // Copies `data` into a caller's buffer under the buffer contract of cwm.h.
 void copy_out(const std::string& data, char* buf, size_t buf_size, size_t* out_len);
 void copy_tokens_out(std::span<const cwm_token> data, cwm_token* buf, size_t max_tokens, size_t* out_len);

@@ -6,6 +6,35 @@ using cwm::capi::copy_out;
 using cwm::capi::guard;
 using cwm::capi::require;
 
+namespace {
+
+// Whether the caller's struct has the field ending at byte `end`: fields appended after the
+// first version are read only when it does.
+bool covers(const cwm_model_params* params, size_t end) { return params->size >= end; }
+
+cwm::ModelLoadOptions load_options(const cwm_model_params* params) {
+    cwm::ModelLoadOptions options;
+    if (!params) return options;
+    cwm::capi::require_struct(params, offsetof(cwm_model_params, log), "params");  // the fields before `log`
+    if (params->progress) {
+        options.progress = [fn = params->progress, user = params->progress_user_data](float f) {
+            return fn(f, user) == 0;
+        };
+    }
+    if (covers(params, offsetof(cwm_model_params, log_user_data) + sizeof(void*)) && params->log) {
+        options.log = [fn = params->log, user = params->log_user_data](cwm::LogLevel level, const std::string& message) {
+            fn(static_cast<cwm_log_level>(level), message.c_str(), user);
+        };
+    }
+    if (covers(params, offsetof(cwm_model_params, sliding_window) + sizeof(uint32_t))) {
+        options.attention = cwm::capi::attention_layout(params->attention);
+        options.sliding_window = params->sliding_window;
+    }
+    return options;
+}
+
+}  // namespace
+
 extern "C" {
 
 void cwm_model_default_params(cwm_model_params* params) {
@@ -18,25 +47,8 @@ cwm_status cwm_model_load(const char* path, const cwm_model_params* params, cwm_
     return guard([&] {
         require(path != nullptr, "path is NULL");
         require(out_model != nullptr, "out_model is NULL");
-        cwm::ModelLoadOptions options;
-        if (params) {
-            cwm::capi::require_struct(params, offsetof(cwm_model_params, log), "params");  // the fields before `log`
-            if (params->progress) {
-                auto fn = params->progress;
-                void* user = params->progress_user_data;
-                options.progress = [fn, user](float f) { return fn(f, user) == 0; };
-            }
-            // Fields appended after the first version are read only when the caller's struct has them.
-            if (params->size >= offsetof(cwm_model_params, log_user_data) + sizeof(void*) && params->log) {
-                auto fn = params->log;
-                void* user = params->log_user_data;
-                options.log = [fn, user](cwm::LogLevel level, const std::string& message) {
-                    fn(static_cast<cwm_log_level>(level), message.c_str(), user);
-                };
-            }
-        }
         auto handle = std::make_unique<cwm_model>();
-        handle->model = cwm::Model::load(path, options);
+        handle->model = cwm::Model::load(path, load_options(params));
         handle->tokenizer.tokenizer = &handle->model->tokenizer();
         *out_model = handle.release();
     });

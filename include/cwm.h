@@ -74,6 +74,20 @@ typedef enum cwm_log_level { CWM_LOG_DEBUG = 0, CWM_LOG_INFO = 1, CWM_LOG_WARN =
  * trailing newline, valid only during the call. Called on the thread doing the work. */
 typedef void (*cwm_log_fn)(cwm_log_level level, const char* message, void* user_data);
 
+/* The local/global attention layout a model runs with. CWM alternates sliding-window ("local")
+ * and full-context ("global") layers; a `cwm` GGUF file states the layout, a `llama` one cannot
+ * (every layer global), and community GGUF files of CWM exist under `llama`. Run such a file
+ * with CWM_ATTENTION_CWM, or rewrite it once with cwm_convert_gguf. */
+typedef enum cwm_attention_layout {
+    CWM_ATTENTION_FROM_FILE = 0, /* what the file says: a `cwm` file's pattern key (CWM's rule
+                                    without one) and window; a `llama` file: every layer global */
+    CWM_ATTENTION_CWM = 1,       /* CWM's documented layout whatever the file says: layer i is
+                                    global when i % 4 == 0, and the last layer is global; all
+                                    others are local with `sliding_window`. On a `cwm` file this
+                                    replaces the file's pattern and window the same way. */
+    CWM_ATTENTION_GLOBAL = 2     /* every layer global (a `cwm` file run as plain Llama) */
+} cwm_attention_layout;
+
 typedef struct cwm_model_params {
     size_t size; /* sizeof(cwm_model_params) */
     cwm_progress_fn progress;
@@ -82,6 +96,16 @@ typedef struct cwm_model_params {
      * they did (file, layout, kernels chosen, memory). NULL: nothing is reported. */
     cwm_log_fn log;
     void* log_user_data;
+    /* Since ABI 1 as well (read only when `size` covers them; an older caller's struct loads
+     * the file's layout): the attention layout to run with (default CWM_ATTENTION_FROM_FILE)
+     * and, with CWM_ATTENTION_CWM only, the window of its local layers (0: CWM's 8192). A
+     * value outside the enum, a nonzero window with another layout or a window longer than the
+     * model's context give CWM_ERR_INVALID_ARGUMENT. cwm_model_get_info (n_local_layers,
+     * window; `arch` stays the file's), cwm_model_layer_is_local, contexts and saved states then
+     * follow the applied layout; the metadata functions still show the file's keys, and the log
+     * says which layout was applied and what the file said. */
+    cwm_attention_layout attention;
+    uint32_t sliding_window;
 } cwm_model_params;
 
 CWM_API void cwm_model_default_params(cwm_model_params* params);
@@ -507,6 +531,32 @@ CWM_API void cwm_convert_default_params(cwm_convert_params* params);
  * CWM_ERR_UNSUPPORTED (another model type, a dtype other than BF16/F16/F32, an unexpected
  * tensor), CWM_ERR_CANCELLED, CWM_ERR_INVALID_ARGUMENT (NULL paths, bad params). */
 CWM_API cwm_status cwm_convert_hf(const char* hf_dir, const char* output, const cwm_convert_params* params);
+
+/* ---- attention layout conversion ----------------------------------------------------- */
+
+typedef struct cwm_convert_gguf_params {
+    size_t size;                    /* sizeof(cwm_convert_gguf_params) */
+    cwm_attention_layout attention; /* CWM_ATTENTION_CWM (default) or CWM_ATTENTION_GLOBAL */
+    uint32_t sliding_window;        /* with CWM_ATTENTION_CWM: the local layers' window (0: 8192) */
+    cwm_quantize_progress_fn progress; /* as cwm_quantize's: after each tensor; nonzero cancels */
+    void* progress_user_data;
+} cwm_convert_gguf_params;
+
+CWM_API void cwm_convert_gguf_default_params(cwm_convert_gguf_params* params);
+/* Writes a copy of the GGUF model `input` to `output` that states an attention layout in its
+ * metadata, so it loads that way with CWM_ATTENTION_FROM_FILE (docs/gguf-format.md,
+ * "Community files"). CWM_ATTENTION_CWM writes general.architecture "cwm", renames every
+ * `llama.*` key to `cwm.*` and writes cwm.attention.sliding_window,
+ * cwm.attention.sliding_window_pattern (CWM's layout, as cwm_model_params describes it) and
+ * cwm.rope.pair_layout ("interleaved" for a llama input; a cwm input keeps its own).
+ * CWM_ATTENTION_GLOBAL writes a `llama` file (every layer global; the `cwm`-only keys
+ * dropped), CWM_ERR_UNSUPPORTED for a cwm input whose pair layout is rotate_half, which llama
+ * cannot state. Tensors are copied unchanged, one at a time from the mapped input: memory stays
+ * bounded. The output appears only when complete (a temporary file renamed); on any failure or
+ * cancellation no file is left. CWM_ERR_INVALID_ARGUMENT when `output` is the input file (by
+ * path or by identity), for CWM_ATTENTION_FROM_FILE or a bad window (as in cwm_model_params).
+ * `params` may be NULL for defaults. */
+CWM_API cwm_status cwm_convert_gguf(const char* input, const char* output, const cwm_convert_gguf_params* params);
 
 /* ---- machine measurements --------------------------------------------------------- */
 

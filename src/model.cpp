@@ -71,6 +71,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoa
     std::shared_ptr<Model> model(new Model());
     model->file_ = std::make_unique<GgufFile>(path);
     model->config_ = ModelConfig::from_gguf(*model->file_);
+    apply_attention_layout(model->config_, options.attention, options.sliding_window);
     model->tokenizer_ = load_tokenizer_gguf(*model->file_);
     model->fingerprint_ = fingerprint_of(*model->file_);
     model->log_ = options.log;
@@ -82,6 +83,7 @@ std::shared_ptr<const Model> Model::load(const std::string& path, const ModelLoa
                                    std::to_string(c.n_vocab) + ", " + std::to_string(model->weight_bytes() >> 20) +
                                    " MiB of weights");
     if (options.repack) model->repack_weights();
+    model->log(LogLevel::info, "attention layout: " + describe_attention_layout(c));
     return model;
 }
 

@@ -35,6 +35,10 @@ struct ModelLoadOptions {
     bool repack = true;
     // Receives a summary of the load, and later of each context created on the model.
     LogFn log;
+    // The local/global layout to run with instead of the file's, and the window of its local
+    // layers (0: CWM's); see apply_attention_layout.
+    AttentionLayout attention = AttentionLayout::from_file;
+    uint32_t sliding_window = 0;
 };
 
 class Model {

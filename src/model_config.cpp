@@ -93,8 +93,9 @@ void read_rope(ModelConfig& c, const ArchKeys& keys, const GgufFile& file) {
 
 void read_layer_pattern(ModelConfig& c, const ArchKeys& keys, const GgufFile& file) {
     c.layer_is_local.assign(c.n_layer, false);
+    c.file_layout = "llama: all global";
     if (c.arch != "cwm") return;
-    c.window = keys.u32_or("attention.sliding_window", 8192);
+    c.window = keys.u32_or("attention.sliding_window", kCwmWindow);
     require(c.window > 0, file, "cwm.attention.sliding_window must be positive");
     if (const GgufValue* pattern = keys.find("attention.sliding_window_pattern")) {
         const auto& items =
@@ -105,8 +106,10 @@ void read_layer_pattern(ModelConfig& c, const ArchKeys& keys, const GgufFile& fi
         for (uint32_t i = 0; i < c.n_layer; ++i)
             c.layer_is_local[i] =
                 keys.naming_key("attention.sliding_window_pattern", [&] { return (*items)[i].as_bool(); });
+        c.file_layout = "cwm: sliding_window_pattern key";
     } else {
         c.layer_is_local = cwm_default_local_layers(c.n_layer);
+        c.file_layout = "cwm: CWM's default rule";
     }
     if (const GgufValue* layout = keys.find("rope.pair_layout")) {
         const std::string l = keys.naming_key("rope.pair_layout", [&] { return layout->as_string(); });
@@ -123,6 +126,35 @@ std::vector<bool> cwm_default_local_layers(uint32_t n_layer) {
     std::vector<bool> local(n_layer);
     for (uint32_t i = 0; i < n_layer; ++i) local[i] = (i % 4 != 0) && (i + 1 != n_layer);
     return local;
+}
+
+void apply_attention_layout(ModelConfig& c, AttentionLayout layout, uint32_t window) {
+    if (window != 0 && layout != AttentionLayout::cwm)
+        fail(Status::invalid_argument, "a sliding window can only be given with the cwm attention layout");
+    if (window > c.n_ctx_train)
+        fail(Status::invalid_argument, "sliding window " + std::to_string(window) + " is longer than the model's context (" +
+                                           std::to_string(c.n_ctx_train) + " tokens)");
+    c.applied = layout;
+    if (layout == AttentionLayout::cwm) {
+        c.layer_is_local = cwm_default_local_layers(c.n_layer);
+        c.window = window ? window : kCwmWindow;
+    } else if (layout == AttentionLayout::global) {
+        c.layer_is_local.assign(c.n_layer, false);
+        c.window = 0;  // as for a llama file: no local layers, no window
+    }
+}
+
+std::string describe_attention_layout(const ModelConfig& c) {
+    std::string pattern;
+    for (bool local : c.layer_is_local) pattern += local ? 'L' : 'G';
+    const uint32_t n_local = c.n_local_layers();
+    const char* origin = c.applied == AttentionLayout::cwm      ? "cwm pattern applied by the caller (file says "
+                         : c.applied == AttentionLayout::global ? "all global by the caller's choice (file says "
+                                                                : "from the file (";
+    std::string text = origin + c.file_layout + "): " + std::to_string(c.n_layer - n_local) + " global, " +
+                       std::to_string(n_local) + " local";
+    if (n_local) text += ", window " + std::to_string(c.window);
+    return text + ", layout " + pattern;
 }
 
 uint32_t ModelConfig::n_local_layers() const {

@@ -11,6 +11,18 @@ class GgufFile;
 
 enum class RopePairLayout { interleaved, rotate_half };
 
+// Which local/global attention layout a model runs with. Community GGUF files of CWM exist under
+// the `llama` architecture, which cannot say that most layers use a sliding window, so the
+// caller may state the layout instead of taking the file's.
+enum class AttentionLayout {
+    from_file,  // what the file says: its pattern key, CWM's rule for `cwm` without one, none for `llama`
+    cwm,        // CWM's rule (cwm_default_local_layers) with the caller's window, whatever the file says
+    global,     // every layer attends to the whole context
+};
+
+// CWM's sliding window (a token sees itself and the 8191 before it).
+inline constexpr uint32_t kCwmWindow = 8192;
+
 // RoPE frequency scaling: none, linear (all frequencies / factor) or Llama-3's banded rule.
 struct RopeScaling {
     enum class Kind { none, linear, llama3 } kind = Kind::none;
@@ -37,6 +49,10 @@ struct ModelConfig {
     RopePairLayout pair_layout = RopePairLayout::interleaved;
     uint32_t window = 0;               // sliding window of local layers (0: no local layers)
     std::vector<bool> layer_is_local;  // one entry per layer
+    // What the file itself says about the layout, e.g. "llama: all global", for reports that
+    // must tell it apart from a layout the caller applied.
+    std::string file_layout;
+    AttentionLayout applied = AttentionLayout::from_file;  // set by apply_attention_layout
 
     // Reads and validates the keys; throws Error(invalid_file / unsupported) naming the key.
     static ModelConfig from_gguf(const GgufFile& file);
@@ -46,6 +62,15 @@ struct ModelConfig {
 
 // CWM's documented layout: layer i is global when i % 4 == 0, and the last layer is global.
 std::vector<bool> cwm_default_local_layers(uint32_t n_layer);
+
+// Replaces the file's layout by `layout` (nothing for from_file). `window` is the local layers'
+// window for AttentionLayout::cwm (0: kCwmWindow) and must be 0 otherwise; a window longer than
+// the model's context is refused (Error invalid_argument) as a certain mistake.
+void apply_attention_layout(ModelConfig& config, AttentionLayout layout, uint32_t window);
+
+// One line for logs and reports, e.g. "cwm pattern applied by the caller (file says llama: all
+// global): 2 global, 3 local, window 8192, layout GLLLG".
+std::string describe_attention_layout(const ModelConfig& config);
 
 // Per-frequency inverse wavelengths theta^(-2i/d), i < rope_dim/2, with Llama-3 scaling
 // applied when enabled. `divisors` (from a rope_freqs.weight tensor) overrides the scaling.

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <random>
 
+#include "attention_options.hpp"
 #include "commands.hpp"
 
 namespace cwm_cli {
@@ -27,6 +28,7 @@ struct BenchOptions {
     std::string model;
     int prompt = 512, generate = 128, threads = 0, repetitions = 3, bandwidth_mib = 1024;
     bool json = false, bandwidth = false;
+    AttentionOptions attention = {};  // initialised: run_round copies the options with a brace list
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -139,7 +141,7 @@ void print_table(const BenchOptions& o, int threads, const Summary& s) {
 }
 
 int run_bench(const BenchOptions& o) {
-    const cwm::model model(o.model);
+    const cwm::model model = load_model(o.model, o.attention);
     const cwm_model_info info = model.info();
     const auto tokens = random_tokens(info, size_t(std::max(o.prompt + 1, o.generate)));
     auto params = cwm::context::default_params();
@@ -196,6 +198,7 @@ Command add_bench(CLI::App& parent) {
     app->add_flag("--bandwidth", opts->bandwidth, "measure and print the memory read bandwidth (alone without -m)");
     app->add_option("--bandwidth-mib", opts->bandwidth_mib, "buffer size of the bandwidth test (MiB)")
         ->check(CLI::Range(1, 1 << 20));
+    add_attention_options(app, opts->attention);
     return {app, [opts] {
                 if (opts->model.empty() && !opts->bandwidth) throw std::runtime_error("bench needs -m MODEL or --bandwidth");
                 return opts->model.empty() ? run_bandwidth_only(*opts) : run_bench(*opts);

@@ -1,8 +1,10 @@
 // cwm info: metadata, tensors, layer layout and memory of a model file.
 #include <cwm/cwm.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
+#include "attention_options.hpp"
 #include "commands.hpp"
 
 namespace cwm_cli {
@@ -13,6 +15,7 @@ struct InfoOptions {
     std::string model;
     bool all_tensors = false;
     uint32_t ctx = 0;
+    AttentionOptions attention;
 };
 
 std::string human_bytes(double bytes) {
@@ -22,6 +25,42 @@ std::string human_bytes(double bytes) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.2f %s", bytes, units[u]);
     return buf;
+}
+
+// What the FILE says about local/global attention, whatever layout the load applied. Returns
+// whether it states one (a `cwm` file always does: without the pattern key, CWM's rule).
+bool print_file_layout(const cwm::model& model) {
+    const std::string arch = model.meta_value("general.architecture");
+    const auto keys = model.meta_keys();
+    const bool has_pattern = std::find(keys.begin(), keys.end(), "cwm.attention.sliding_window_pattern") != keys.end();
+    const std::string said = arch != "cwm" ? "none (" + arch + " architecture: every layer global)"
+                             : has_pattern ? "cwm architecture, explicit pattern (cwm.attention.sliding_window_pattern)"
+                                           : "cwm architecture, CWM's default rule (no pattern key)";
+    std::printf("attention layout in the file: %s\n", said.c_str());
+    return arch == "cwm";
+}
+
+// A CWM checkpoint, whatever its architecture says: its vocabulary has CWM's trace tokens, or it
+// has CWM-32B's shape.
+bool looks_like_cwm(const cwm::model& model, const cwm_model_info& info) {
+    const cwm::tokenizer tokenizer = model.get_tokenizer();
+    const auto has = [&](const char* text) {
+        cwm_token id = -1;
+        return cwm_tokenizer_find(tokenizer.get(), text, &id) == CWM_OK;
+    };
+    const bool trace_tokens = has("<|frame_sep|>") && has("<|trace_context_start|>");
+    return trace_tokens || (info.n_layer == 64 && info.n_embd == 6144 && info.n_head == 48 && info.n_head_kv == 8);
+}
+
+void print_attention(const cwm::model& model, const cwm_model_info& info, const AttentionOptions& attention) {
+    const bool file_has_layout = print_file_layout(model);
+    const char* used = attention.layout == "cwm"      ? "CWM's pattern (--attention cwm)"
+                       : attention.layout == "global" ? "every layer global (--attention global)"
+                                                      : "the file's";
+    std::printf("attention layout used: %s\n", used);
+    if (!file_has_layout && attention.layout == "file" && looks_like_cwm(model, info))
+        std::printf("hint: this file has no local/global layout; CWM checkpoints need --attention cwm "
+                    "(or cwm convert-gguf)\n");
 }
 
 void print_layout(const cwm::model& model, const cwm_model_info& info) {
@@ -48,12 +87,13 @@ void print_memory(const cwm_model_info& info, uint32_t ctx) {
 }
 
 int run_info(const InfoOptions& o) {
-    const cwm::model model(o.model);
+    const cwm::model model = load_model(o.model, o.attention);
     const cwm_model_info info = model.info();
     std::printf("architecture: %s\nvocabulary: %u tokens (bos %d, eos %d)\n", info.arch, info.n_vocab, info.bos, info.eos);
     std::printf("embedding %u, feed-forward %u, heads %u (kv %u, dim %u), context %u\n", info.n_embd, info.n_ff,
                 info.n_head, info.n_head_kv, info.head_dim, info.n_ctx_train);
     print_layout(model, info);
+    print_attention(model, info, o.attention);
     print_memory(info, o.ctx ? o.ctx : info.n_ctx_train);
     const auto keys = model.meta_keys();
     std::printf("\nmetadata (%zu keys):\n", keys.size());
@@ -82,6 +122,7 @@ Command add_info(CLI::App& parent) {
     app->add_option("-m,--model,model", opts->model, "GGUF model")->required();
     app->add_flag("--all-tensors", opts->all_tensors, "list every tensor");
     app->add_option("-c,--ctx", opts->ctx, "context length for the KV-cache estimate (default: the model's)");
+    add_attention_options(app, opts->attention);
     return {app, [opts] { return run_info(*opts); }};
 }
 

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "attention_options.hpp"
 #include "commands.hpp"
 
 namespace cwm_cli {
@@ -28,6 +29,7 @@ namespace {
 struct PerplexityOptions {
     std::string model, file, dump_logits, dump_tokens, kl_reference;
     int ctx = 512, threads = 0, chunks = -1;
+    AttentionOptions attention;  // for the model and the reference alike
 };
 
 // log softmax(l)[i] = double(l[i] - max) - log_sum: the same float subtraction and double
@@ -79,7 +81,8 @@ struct KlStats {
 struct Reference {
     cwm::model model;
     cwm::context context;
-    Reference(const std::string& path, const cwm_context_params& params) : model(path), context(model, params) {}
+    Reference(const PerplexityOptions& o, const cwm_context_params& params)
+        : model(load_model(o.kl_reference, o.attention)), context(model, params) {}
 };
 
 cwm_context_params chunk_params(const PerplexityOptions& o) {
@@ -101,7 +104,7 @@ void evaluate(cwm::context& context, const std::vector<cwm::token>& chunk, size_
 std::unique_ptr<Reference> load_reference(const PerplexityOptions& o, const cwm::model& model, const std::string& text,
                                           const std::vector<cwm::token>& tokens) {
     if (o.kl_reference.empty()) return nullptr;
-    auto ref = std::make_unique<Reference>(o.kl_reference, chunk_params(o));
+    auto ref = std::make_unique<Reference>(o, chunk_params(o));
     const uint32_t n_vocab = model.info().n_vocab, ref_vocab = ref->model.info().n_vocab;
     if (n_vocab != ref_vocab)
         throw std::runtime_error("--kl-reference: vocabulary sizes differ (" + std::to_string(n_vocab) + " in " + o.model +
@@ -127,7 +130,7 @@ void write_lines(const std::string& path, const auto& values, const char* format
 }
 
 int run_perplexity(const PerplexityOptions& o) {
-    const cwm::model model(o.model);
+    const cwm::model model = load_model(o.model, o.attention);
     std::string text = read_file(o.file);
     if (!text.empty() && text.back() == '\n') text.pop_back();
     const auto tokens = model.tokenize(text, true, false);
@@ -178,7 +181,9 @@ Command add_perplexity(CLI::App& parent) {
     app->add_option("--dump-logits", opts->dump_logits, "write the logits of the last position of chunk 0, one per line");
     app->add_option("--dump-tokens", opts->dump_tokens, "write every token id of the text, one per line");
     app->add_option("--kl-reference", opts->kl_reference,
-                    "also run this model (e.g. the f16 source) and report KL(P_ref || P_model), top-1 agreement and its ppl");
+                    "also run this model (e.g. the f16 source; loaded with the same --attention) and report "
+                    "KL(P_ref || P_model), top-1 agreement and its ppl");
+    add_attention_options(app, opts->attention);
     return {app, [opts] { return run_perplexity(*opts); }};
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "attention_options.hpp"
 #include "commands.hpp"
 
 namespace cwm_cli {
@@ -16,10 +17,11 @@ struct RunOptions {
     uint32_t ctx = 4096;
     bool no_parse_special = false, no_bos = false;
     cwm_sampler_params sampling = cwm::sampler::default_params();
+    AttentionOptions attention;
 };
 
 int run_generate(const RunOptions& o) {
-    const cwm::model model(o.model);
+    const cwm::model model = load_model(o.model, o.attention);
     const std::string text = o.file.empty() ? o.prompt : read_file(o.file);
     const auto prompt = model.tokenize(text, !o.no_bos, !o.no_parse_special);
     auto params = cwm::context::default_params();
@@ -67,6 +69,7 @@ Command add_run(CLI::App& parent) {
     app->add_option("-s,--seed", opts->sampling.seed, "random seed");
     app->add_flag("--no-parse-special", opts->no_parse_special, "treat special-token texts in the prompt as plain text");
     app->add_flag("--no-bos", opts->no_bos, "do not prepend BOS");
+    add_attention_options(app, opts->attention);
     return {app, [opts] { return run_generate(*opts); }};
 }
 

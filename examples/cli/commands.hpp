@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -24,6 +25,7 @@ Command add_bench(CLI::App& parent);
 Command add_trace(CLI::App& parent);
 Command add_debug(CLI::App& parent);
 Command add_verify(CLI::App& parent);
+Command add_convert_gguf(CLI::App& parent);
 
 // Reads a whole file as bytes; throws std::runtime_error naming the file.
 std::string read_file(const std::string& path);

@@ -22,11 +22,11 @@ int main(int argc, char** argv) {
     CLI::App app{"cwm: run CWM-family code world models on the CPU"};
     app.set_version_flag("--version", std::string("cwm ") + cwm_version());
     app.require_subcommand(1);
-    const std::vector<cwm_cli::Command> commands = {cwm_cli::add_run(app), cwm_cli::add_perplexity(app),
-                                                    cwm_cli::add_tokenize(app), cwm_cli::add_info(app),
-                                                    cwm_cli::add_quantize(app), cwm_cli::add_convert(app), cwm_cli::add_bench(app),
-                                                    cwm_cli::add_trace(app),    cwm_cli::add_debug(app),
-                                                    cwm_cli::add_verify(app)};
+    const std::vector<cwm_cli::Command> commands = {
+        cwm_cli::add_run(app),      cwm_cli::add_perplexity(app), cwm_cli::add_tokenize(app),
+        cwm_cli::add_info(app),     cwm_cli::add_quantize(app),   cwm_cli::add_convert(app),
+        cwm_cli::add_convert_gguf(app), cwm_cli::add_bench(app),  cwm_cli::add_trace(app),
+        cwm_cli::add_debug(app),    cwm_cli::add_verify(app)};
     CLI11_PARSE(app, argc, argv);
     try {
         for (const auto& command : commands)

@@ -23,6 +23,7 @@ void add_model_options(CLI::App* app, ModelOptions& o) {
         ->check(CLI::Range(1u, 1u << 20));
     app->add_option("--temp", o.temperature, "sampling temperature (0: greedy, the default)");
     app->add_option("-s,--seed", o.seed, "random seed when sampling");
+    add_attention_options(app, o.attention);
 }
 
 void add_program_options(CLI::App* app, std::string& program, std::string& entry, ModelOptions& model) {
@@ -37,7 +38,7 @@ void add_colour_option(CLI::App* app, std::string& colour) {
 }
 
 Loaded::Loaded(const ModelOptions& o)
-    : model(o.model), context(model, context_params(model, o)), max_frame_tokens(o.max_frame_tokens) {
+    : model(load_model(o.model, o.attention)), context(model, context_params(model, o)), max_frame_tokens(o.max_frame_tokens) {
     if (o.temperature > 0) {
         auto params = cwm::sampler::default_params();
         params.temperature = o.temperature;

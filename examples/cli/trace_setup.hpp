@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <cwm/trace.hpp>
 
+#include "attention_options.hpp"
+
 #include <memory>
 #include <string>
 
@@ -17,6 +19,7 @@ struct ModelOptions {
     uint32_t max_frame_tokens = 0;   // 0: the library's default
     float temperature = 0.0f;        // greedy unless asked
     uint64_t seed = 0;
+    AttentionOptions attention;
 };
 
 void add_model_options(CLI::App* app, ModelOptions& o);

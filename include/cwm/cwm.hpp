@@ -135,21 +135,37 @@ inline std::string render_chat(std::span<const chat_message> messages, bool reas
     });
 }
 
+using log_fn = std::function<void(cwm_log_level, std::string_view)>;
+
+// How a model is loaded (cwm_model_params), e.g. a community `llama` file of CWM:
+//   cwm::model m(path, {.attention = CWM_ATTENTION_CWM});
+struct model_options {
+    // (Initialised so that designated initializers may leave them out without a warning.)
+    std::function<bool(float)> progress = {};  // called with a fraction; returning false cancels
+    log_fn log = {};                           // what loading and contexts on the model report
+    cwm_attention_layout attention = CWM_ATTENTION_FROM_FILE;  // cwm_model_params.attention
+    uint32_t sliding_window = 0;  // with CWM_ATTENTION_CWM: the window (0: CWM's 8192)
+};
+
 class model {
 public:
-    using log_fn = std::function<void(cwm_log_level, std::string_view)>;
+    using log_fn = cwm::log_fn;
 
     // `progress(fraction)` returning false cancels the load (error with CWM_ERR_CANCELLED);
     // `log` receives what loading and contexts on this model report.
     explicit model(const std::string& path, std::function<bool(float)> progress = {}, log_fn log = {})
-        : log_(std::make_unique<log_fn>(std::move(log))) {
+        : model(path, model_options{std::move(progress), std::move(log)}) {}
+
+    model(const std::string& path, model_options options) : log_(std::make_unique<log_fn>(std::move(options.log))) {
         cwm_model_params params;
         cwm_model_default_params(&params);
-        if (progress) {
+        params.attention = options.attention;
+        params.sliding_window = options.sliding_window;
+        if (options.progress) {
             params.progress = [](float f, void* user) {
                 return (*static_cast<std::function<bool(float)>*>(user))(f) ? 0 : 1;
             };
-            params.progress_user_data = &progress;
+            params.progress_user_data = &options.progress;
         }
         if (*log_) {
             params.log = [](cwm_log_level level, const char* message, void* user) {
@@ -339,21 +355,25 @@ private:
     std::unique_ptr<cwm_context, detail::deleter<cwm_context, cwm_context_free>> handle_;
 };
 
+namespace detail {
+// Progress of a whole-file job (quantize, convert): (tensors done, count, bytes done, total);
+// returning false cancels.
+using file_progress_fn = std::function<bool(size_t, size_t, uint64_t, uint64_t)>;
+inline int file_progress(size_t done, size_t count, uint64_t bytes, uint64_t total, void* user) {
+    return (*static_cast<file_progress_fn*>(user))(done, count, bytes, total) ? 0 : 1;
+}
+}  // namespace detail
+
 // Quantizes a model file (see cwm_quantize). `progress(tensors_done, n_tensors, bytes_done,
 // bytes_total)` returning false cancels.
 inline void quantize(const std::string& input, const std::string& output, cwm_weight_type type, int n_threads = 0,
-                     std::function<bool(size_t, size_t, uint64_t, uint64_t)> progress = {}) {
+                     detail::file_progress_fn progress = {}) {
     cwm_quantize_params params;
     cwm_quantize_default_params(&params);
     params.type = type;
     params.n_threads = n_threads;
     if (progress) {
-        params.progress = [](size_t done, size_t count, uint64_t bytes, uint64_t total, void* user) {
-            return (*static_cast<std::function<bool(size_t, size_t, uint64_t, uint64_t)>*>(user))(done, count, bytes,
-                                                                                                   total)
-                       ? 0
-                       : 1;
-        };
+        params.progress = detail::file_progress;
         params.progress_user_data = &progress;
     }
     check(cwm_quantize(input.c_str(), output.c_str(), &params));
@@ -382,6 +402,22 @@ inline void convert_hf(const std::string& hf_dir, const std::string& output, cwm
         params.log_user_data = &note;
     }
     check(cwm_convert_hf(hf_dir.c_str(), output.c_str(), &params));
+}
+
+// Writes a copy of a model file stating an attention layout (see cwm_convert_gguf), e.g. a
+// community `llama` file of CWM as a `cwm` file. `progress` as quantize's.
+inline void convert_gguf(const std::string& input, const std::string& output,
+                         cwm_attention_layout attention = CWM_ATTENTION_CWM, uint32_t sliding_window = 0,
+                         detail::file_progress_fn progress = {}) {
+    cwm_convert_gguf_params params;
+    cwm_convert_gguf_default_params(&params);
+    params.attention = attention;
+    params.sliding_window = sliding_window;
+    if (progress) {
+        params.progress = detail::file_progress;
+        params.progress_user_data = &progress;
+    }
+    check(cwm_convert_gguf(input.c_str(), output.c_str(), &params));
 }
 
 // This machine's memory read bandwidth in GB/s (see cwm_measure_read_bandwidth; 0 = default).

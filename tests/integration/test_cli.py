@@ -177,3 +177,112 @@ def test_kl_of_q8_0_against_f16_matches_numpy(kl_setup):
 def test_kl_reference_with_another_vocabulary_is_refused(kl_setup):
     proc = perplexity(kl_setup["f16"], kl_setup["text"], "--chunks", "1", "--kl-reference", kl_setup["other"])
     assert proc.returncode != 0 and "vocabulary sizes differ (600" in proc.stderr and proc.stdout == ""
+
+
+# ---- attention layout: --attention / --window, info's report, convert-gguf -----------------
+# tiny-llama.gguf holds tiny-cwm.gguf's tensors under the llama architecture (as community GGUF
+# files of CWM do); tiny-cwm has window 6 and CWM's rule, GLLLG.
+
+CWM_LAYOUT = ["--attention", "cwm", "--window", "6"]
+
+
+def model_file(name):
+    return os.path.join(env("CWM_TEST_MODELS"), name)
+
+
+def cwm_cli(*args, check=True):
+    proc = subprocess.run([env("CWM_BIN"), *args], capture_output=True, text=True, timeout=300)
+    if check:
+        assert proc.returncode == 0, f"{args}: {proc.stderr}"
+    return proc
+
+
+def info_lines(path, *extra):
+    out = cwm_cli("info", path, *extra).stdout
+    return out.split("\nmetadata")[0].splitlines()
+
+
+def test_info_says_what_the_file_states_and_hints_at_attention_cwm():
+    lines = info_lines(model_file("tiny-llama.gguf"))
+    assert "layout: GGGGG" in lines
+    assert "attention layout in the file: none (llama architecture: every layer global)" in lines
+    assert "attention layout used: the file's" in lines
+    assert ("hint: this file has no local/global layout; CWM checkpoints need --attention cwm "
+            "(or cwm convert-gguf)") in lines
+    applied = info_lines(model_file("tiny-llama.gguf"), *CWM_LAYOUT)
+    assert "layers: 5 (2 global, 3 local, window 6)" in applied and "layout: GLLLG" in applied
+    assert "attention layout used: CWM's pattern (--attention cwm)" in applied
+    assert not any(line.startswith("hint:") for line in applied)
+    cwm_file = info_lines(model_file("tiny-cwm.gguf"))
+    assert "attention layout in the file: cwm architecture, CWM's default rule (no pattern key)" in cwm_file
+    assert not any(line.startswith("hint:") for line in cwm_file)
+    assert "layout: GGGGG" in info_lines(model_file("tiny-cwm.gguf"), "--attention", "global")
+    refused = cwm_cli("info", model_file("tiny-llama.gguf"), "--window", "6", check=False)
+    assert refused.returncode != 0 and "--window needs --attention cwm" in refused.stderr
+
+
+def test_commands_run_a_llama_file_of_cwm_as_the_cwm_file_with_attention_cwm(tmp_path):
+    llama, cwm_file = model_file("tiny-llama.gguf"), model_file("tiny-cwm.gguf")
+    run = ["run", "-p", "def f(x):\n    return x + 1\n" * 3, "-n", "8", "--temp", "0", "-t", "1"]
+    assert cwm_cli(*run, "-m", llama, *CWM_LAYOUT).stdout == cwm_cli(*run, "-m", cwm_file).stdout
+    assert cwm_cli(*run, "-m", llama).stdout != cwm_cli(*run, "-m", cwm_file).stdout
+    text = tmp_path / "text.txt"
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as src:
+        text.write_text(src.read()[:3000])
+    ppl = ["perplexity", "-f", str(text), "-c", "32", "--chunks", "2", "-t", "1"]
+    assert cwm_cli(*ppl, "-m", llama, *CWM_LAYOUT).stdout == cwm_cli(*ppl, "-m", cwm_file).stdout
+    bench = ["bench", "-p", "0", "-n", "12", "-r", "1", "--json", "--bandwidth-mib", "1"]
+    applied = json.loads(cwm_cli(*bench, "-m", llama, *CWM_LAYOUT).stdout)
+    assert applied["tg_bytes_per_token"] == pytest.approx(expected_bytes_per_token(llama, 12, "GLLLG", 6), abs=1)
+
+
+def test_convert_gguf_renames_the_keys_states_the_layout_and_copies_the_tensors(tmp_path):
+    llama, out = model_file("tiny-llama.gguf"), str(tmp_path / "converted.gguf")
+    cwm_cli("convert-gguf", llama, out, *CWM_LAYOUT)
+    src, dst = read_gguf(llama), read_gguf(out)
+    assert dst.get("general.architecture") == "cwm" and not [k for k in dst.kv if k.startswith("llama.")]
+    for key in src.kv:
+        if key.startswith("llama."):
+            assert dst.get("cwm." + key[len("llama."):]) == src.get(key), key
+        elif key != "general.architecture":
+            assert dst.get(key) == src.get(key), key
+    assert dst.get("cwm.attention.sliding_window") == 6
+    assert dst.get("cwm.attention.sliding_window_pattern") == [False, True, True, True, False]
+    assert dst.get("cwm.rope.pair_layout") == "interleaved"
+    assert list(dst.tensors) == list(src.tensors)
+    for name, info in src.tensors.items():
+        assert (dst.tensors[name].type, dst.tensors[name].shape) == (info.type, info.shape)
+        np.testing.assert_array_equal(dst.tensor(name), src.tensor(name))
+    assert "layout: GLLLG" in info_lines(out)
+    # ... and back: a cwm file to llama drops the cwm-only keys.
+    back = str(tmp_path / "back.gguf")
+    cwm_cli("convert-gguf", out, back, "--attention", "global")
+    again = read_gguf(back)
+    assert again.get("general.architecture") == "llama" and not [k for k in again.kv if k.startswith("cwm.")]
+    assert {k: again.get(k) for k in again.kv} == {k: src.get(k) for k in src.kv}
+
+
+def test_convert_gguf_errors_leave_no_file(tmp_path):
+    llama = str(tmp_path / "in.gguf")
+    with open(model_file("tiny-llama.gguf"), "rb") as f:
+        data = f.read()
+    with open(llama, "wb") as f:
+        f.write(data)
+    rotate_half = str(tmp_path / "rotate-half.gguf")
+    subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "make_random_model.py"), "--out", rotate_half,
+                    "--layers", "2", "--embd", "32", "--ff", "64", "--heads", "2", "--vocab", "300",
+                    "--pair-layout", "rotate_half"], capture_output=True, check=True, timeout=120)
+    out = str(tmp_path / "out.gguf")
+    for args, message in [
+        ([llama, llama, "--attention", "cwm"], "is the input file"),
+        ([str(tmp_path / "missing.gguf"), out, "--attention", "cwm"], "missing.gguf"),
+        ([llama, out, "--attention", "cwm", "--window", "200000"], "longer than the model's context"),
+        ([llama, out, "--attention", "global", "--window", "6"], "--window needs --attention cwm"),
+        ([rotate_half, out, "--attention", "global"], "rotate_half"),
+        ([llama, out], "--attention is required"),
+    ]:
+        proc = cwm_cli("convert-gguf", *args, check=False)
+        assert proc.returncode != 0 and message in proc.stderr, (args, proc.stderr)
+        assert sorted(os.listdir(tmp_path)) == ["in.gguf", "rotate-half.gguf"], args
+    with open(llama, "rb") as f:
+        assert f.read() == data

@@ -149,6 +149,15 @@ def test_verify_table_thresholds_and_json_file(tmp_path):
     assert failing.returncode == 1 and "below --min-next-frame" in failing.stderr
 
 
+def test_trace_runs_a_llama_file_of_cwm_with_attention_cwm(example):
+    """tiny-llama holds tiny-cwm's tensors without its layout (window 6, CWM's rule)."""
+    llama = os.path.join(env("CWM_TEST_MODELS"), "tiny-llama.gguf")
+    args = ["trace", str(example), "--max-frame-tokens", "12", "--json"]
+    applied = json.loads(cwm(*args, "-m", llama, "--attention", "cwm", "--window", "6").stdout)
+    assert applied == json.loads(cwm(*args).stdout)
+    assert "--window needs --attention cwm" in cwm(*args, "-m", llama, "--window", "6", check=False).stderr
+
+
 def test_bad_input_gives_a_clear_error(tmp_path, example):
     unmarked = tmp_path / "unmarked.py"
     unmarked.write_text("def f():\n    return 1\n\nf()\n")

@@ -7,6 +7,7 @@ Run (from the repository root):
     CWM_DUMP_LOGITS=build/tests/dump_logits /usr/bin/python3 -m pytest tests/integration/test_reference.py -v
 
 `CWM_DUMP_LOGITS` names the engine's dump_logits tool; the engine tests fail when it is unset.
+`CWM_BIN`, the `cwm` program, converts a llama file for the community-file test.
 `CWM_GGUF_PY`, optional, is a directory holding llama.cpp's `gguf` Python package: the
 cross-checks of our GGUF writer/reader against it skip when it is unset.
 
@@ -116,7 +117,7 @@ def fixtures(tmp_path_factory):
 # Engine vs. reference
 
 
-def run_dump_logits(model: Path, tokens: list[int], mode: str, out: Path) -> np.ndarray:
+def run_dump_logits(model: Path, tokens: list[int], mode: str, out: Path, extra: tuple[str, ...] = ()) -> np.ndarray:
     tool = os.environ.get("CWM_DUMP_LOGITS")
     if not tool:
         pytest.fail("CWM_DUMP_LOGITS is not set: point it at the engine's dump_logits test tool "
@@ -124,7 +125,7 @@ def run_dump_logits(model: Path, tokens: list[int], mode: str, out: Path) -> np.
     # ubatch:N evaluates everything in one call that the engine splits into passes of N tokens.
     mode_args = ["--mode", mode] if not mode.startswith("ubatch:") else \
         ["--mode", "prefill", "--batch", mode.split(":")[1]]
-    cmd = [tool, str(model), "--tokens", ",".join(map(str, tokens)), "--out", str(out), *mode_args]
+    cmd = [tool, str(model), "--tokens", ",".join(map(str, tokens)), "--out", str(out), *mode_args, *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(cmd)} exited with {proc.returncode}:\n{proc.stderr}")
@@ -153,6 +154,46 @@ def test_engine_matches_reference(case, mode_kind, fixtures, tmp_path):
     if bad.size:
         pytest.fail(f"{case} {mode}: max abs err {err.max():.3g} > {bound:.3g}; "
                     f"first bad token {bad[0]}, {bad.size} of {n_tokens} bad")
+
+
+# ---------------------------------------------------------------------------------------------
+# A community llama-architecture file of CWM, run with --attention cwm
+
+
+# f32 weights: the error is then the f16 KV cache's alone, 4x below the bound for these 5 layers
+# (f16 weights add the f16-rounded matmul inputs and use 3/4 of it).
+COMMUNITY_SHAPE = ["--layers", "5", "--embd", "96", "--heads", "6", "--kv-heads", "2", "--ff", "192",
+                   "--vocab", "400", "--rope-theta", "1000000", *LLAMA3, "--dtype", "f32"]
+COMMUNITY_WINDOW = "8"
+
+
+def test_llama_file_with_attention_cwm_matches_the_reference_on_its_converted_copy(tmp_path):
+    """The reference reads the layout from the file `cwm convert-gguf` wrote; the engine runs the
+    llama file with the layout given at load time. Both must be CWM's (GLLLG, window 8)."""
+    llama = make_model(tmp_path / "llama.gguf", ["--arch", "llama", *COMMUNITY_SHAPE])
+    converted = tmp_path / "converted.gguf"
+    tool = os.environ.get("CWM_BIN")
+    if not tool:
+        pytest.fail("CWM_BIN is not set: point it at the cwm program (e.g. CWM_BIN=build/cwm)")
+    subprocess.run([tool, "convert-gguf", str(llama), str(converted), "--attention", "cwm",
+                    "--window", COMMUNITY_WINDOW], capture_output=True, check=True, timeout=120)
+    reference_model = cwm_reference.load_gguf(str(converted))
+    assert reference_model.cfg.local_layers == [False, True, True, True, False]
+    assert reference_model.cfg.window == int(COMMUNITY_WINDOW)
+    tokens = np.random.default_rng(7).integers(0, 400, 48).tolist()
+    reference = reference_model.logits(tokens)
+    # The same checkpoint written as a cwm file by the fixture writer reads the same.
+    twin = make_model(tmp_path / "twin.gguf", ["--window", COMMUNITY_WINDOW, *COMMUNITY_SHAPE])
+    np.testing.assert_array_equal(cwm_reference.load_gguf(str(twin)).logits(tokens), reference)
+    bound = error_bound(reference)
+    for mode in ("prefill", "decode", "ubatch:5"):
+        engine = run_dump_logits(llama, tokens, mode, tmp_path / "logits.f32",
+                                 ("--attention", "cwm", "--window", COMMUNITY_WINDOW))
+        err = np.abs(engine.reshape(reference.shape) - reference).max()
+        print(f"llama file --attention cwm, {mode}: max abs err {err:.3g} (bound {bound:.3g})")
+        assert err <= bound
+    plain = run_dump_logits(llama, tokens, "prefill", tmp_path / "plain.f32")
+    assert np.abs(plain.reshape(reference.shape) - reference).max() > 4 * bound  # the layout matters here
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 // Test tool: evaluates a token sequence and writes the logits of every position as raw
 // little-endian float32 [n_tokens][n_vocab], for comparison with the PyTorch reference.
 //   dump_logits MODEL.gguf --tokens 1,2,3 --out FILE [--mode prefill|decode|split:N] [--ctx N] [--batch N]
+//               [--attention file|cwm|global] [--window N]
 // prefill: all tokens in one call; decode: one token per call; split:N: N, then one at a time.
 // --batch N: the engine evaluates a call in forward passes of at most N tokens.
+// --attention, --window: the layout to load the model with (cwm_model_params).
 #include <cwm/cwm.hpp>
 
 #include <cstdio>
@@ -31,12 +33,19 @@ size_t first_batch(const std::string& mode, size_t n) {
     throw std::runtime_error("unknown mode " + mode);
 }
 
+cwm_attention_layout attention_layout(const std::string& name) {
+    if (name == "file") return CWM_ATTENTION_FROM_FILE;
+    if (name == "cwm") return CWM_ATTENTION_CWM;
+    if (name == "global") return CWM_ATTENTION_GLOBAL;
+    throw std::runtime_error("unknown attention layout " + name);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     try {
-        std::string model_path, tokens_arg, out_path, mode = "prefill";
-        uint32_t n_ctx = 0, n_batch = 512;
+        std::string model_path, tokens_arg, out_path, mode = "prefill", attention = "file";
+        uint32_t n_ctx = 0, n_batch = 512, window = 0;
         for (int i = 1; i < argc; ++i) {
             const std::string a = argv[i];
             auto next = [&]() -> std::string {
@@ -48,11 +57,13 @@ int main(int argc, char** argv) {
             else if (a == "--mode") mode = next();
             else if (a == "--ctx") n_ctx = uint32_t(std::stoul(next()));
             else if (a == "--batch") n_batch = uint32_t(std::stoul(next()));
+            else if (a == "--attention") attention = next();
+            else if (a == "--window") window = uint32_t(std::stoul(next()));
             else model_path = a;
         }
         const auto tokens = parse_tokens(tokens_arg);
         if (model_path.empty() || out_path.empty() || tokens.empty()) throw std::runtime_error("usage: see source");
-        const cwm::model model(model_path);
+        const cwm::model model(model_path, {.attention = attention_layout(attention), .sliding_window = window});
         auto params = cwm::context::default_params();
         params.n_ctx = n_ctx ? n_ctx : uint32_t(tokens.size());
         params.n_batch = n_batch;

@@ -20,13 +20,14 @@ from ._errors import (BufferTooSmallError, CancelledError, ClosedError, ContextF
 # `python3 -m cwm.tracer` (stdlib only) works on a machine without the library.
 _NATIVE = {
     "ABI_VERSION": "_lib",
-    **{name: "_util" for name in ("LogLevel", "WeightType")},
+    **{name: "_util" for name in ("AttentionLayout", "LogLevel", "WeightType")},
     **{name: "_model" for name in ("Metadata", "Model", "ModelInfo", "TensorInfo", "Tokenizer")},
     **{name: "_context" for name in ("Context", "Sampler", "SamplerParams")},
     "Generation": "_generation",
     **{name: "_trace" for name in ("Measure", "TraceFrame", "TraceSession", "compare_traces", "trace_prompt")},
-    **{name: "_tools" for name in ("abi_version", "library_path", "measure_read_bandwidth", "quantize", "convert_hf",
-                                   "render_chat", "status_name", "version")},
+    **{name: "_tools" for name in ("abi_version", "convert_gguf", "convert_hf", "library_path",
+                                   "measure_read_bandwidth",
+                                   "quantize", "render_chat", "status_name", "version")},
 }
 
 
@@ -44,10 +45,11 @@ def __getattr__(name: str):
 __version__ = "0.1.0"
 
 __all__ = [
-    "ABI_VERSION", "BufferTooSmallError", "CancelledError", "ClosedError", "Context", "ContextFullError", "Error",
-    "FileError", "Generation", "InternalError", "InvalidArgumentError", "InvalidFileError", "LogLevel", "Metadata",
-    "Measure", "Model", "ModelInfo", "NotFoundError", "OutOfMemoryError", "Sampler", "SamplerParams", "Status",
-    "TensorInfo", "Tokenizer", "TraceFrame", "TraceSession", "UnsupportedError", "WeightType", "abi_version",
-    "compare_traces", "convert_hf", "library_path", "measure_read_bandwidth", "quantize", "render_chat", "status_name",
-    "trace_prompt", "version",
+    "ABI_VERSION", "AttentionLayout", "BufferTooSmallError", "CancelledError", "ClosedError", "Context",
+    "ContextFullError", "Error", "FileError", "Generation", "InternalError", "InvalidArgumentError",
+    "InvalidFileError", "LogLevel", "Metadata", "Measure", "Model", "ModelInfo", "NotFoundError",
+    "OutOfMemoryError", "Sampler", "SamplerParams", "Status", "TensorInfo", "Tokenizer", "TraceFrame",
+    "TraceSession", "UnsupportedError", "WeightType", "abi_version", "compare_traces", "convert_gguf",
+    "convert_hf", "library_path", "measure_read_bandwidth", "quantize", "render_chat", "status_name", "trace_prompt",
+    "version",
 ]

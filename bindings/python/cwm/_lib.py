@@ -64,7 +64,8 @@ convert_progress_fn = CFUNCTYPE(c_int, c_uint64, c_uint64, c_void_p)
 
 class cwm_model_params(Structure):
     _fields_ = [("size", c_size_t), ("progress", progress_fn), ("progress_user_data", c_void_p),
-                ("log", log_fn), ("log_user_data", c_void_p)]
+                ("log", log_fn), ("log_user_data", c_void_p),
+                ("attention", c_int), ("sliding_window", c_uint32)]
 
 
 class cwm_model_info(Structure):
@@ -116,6 +117,11 @@ class cwm_convert_params(Structure):
     _fields_ = [("size", c_size_t), ("type", c_int), ("n_threads", c_int32),
                 ("progress", convert_progress_fn), ("progress_user_data", c_void_p),
                 ("log", log_fn), ("log_user_data", c_void_p)]
+
+
+class cwm_convert_gguf_params(Structure):
+    _fields_ = [("size", c_size_t), ("attention", c_int), ("sliding_window", c_uint32),
+                ("progress", quantize_progress_fn), ("progress_user_data", c_void_p)]
 
 
 P = POINTER
@@ -216,6 +222,9 @@ PROTOTYPES = {
     "cwm_quantize": (c_status, [c_char_p, c_char_p, P(cwm_quantize_params)]),
     "cwm_convert_default_params": (None, [P(cwm_convert_params)]),
     "cwm_convert_hf": (c_status, [c_char_p, c_char_p, P(cwm_convert_params)]),
+    # attention layout conversion
+    "cwm_convert_gguf_default_params": (None, [P(cwm_convert_gguf_params)]),
+    "cwm_convert_gguf": (c_status, [c_char_p, c_char_p, P(cwm_convert_gguf_params)]),
     # machine measurements
     "cwm_measure_read_bandwidth": (c_status, [c_size_t, c_int, c_int, P(c_double)]),
 }

@@ -7,11 +7,11 @@ import dataclasses
 import os
 import weakref
 from ctypes import byref, c_char_p, c_int, c_int32
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 from . import _lib as L
 from ._errors import ClosedError, Error
-from ._util import (LogLevel, _check, _cstr, _path, _text_bytes, _token_array, _token, _read_bytes,
+from ._util import (LogLevel, _attention, _check, _cstr, _path, _text_bytes, _token_array, _token, _read_bytes,
                     _read_tokens, _callback_result, _Handle, _lib, PathLike, Tokens, Text)
 
 
@@ -136,12 +136,16 @@ class Model(_Parent):
     `progress(fraction)` is called while loading; returning False cancels (CancelledError).
     `log(level, line)` receives what loading and this model's contexts report. An exception
     raised by either is re-raised here after the C call returns (loading is then abandoned).
+    `attention` is the local/global layout to run with: "file" (what the file says), "cwm"
+    (CWM's pattern, e.g. for a community llama-architecture file of CWM; `sliding_window` 0 is
+    CWM's 8192) or "global" (every layer); `info` and `layer_is_local` then report it.
     """
 
     _kind = "model"
 
     def __init__(self, path: PathLike, *, progress: Optional[Callable[[float], Optional[bool]]] = None,
-                 log: Optional[Callable[[LogLevel, str], None]] = None) -> None:
+                 log: Optional[Callable[[LogLevel, str], None]] = None, attention: Union[str, int] = "file",
+                 sliding_window: int = 0) -> None:
         self._init_parent()
         self.path = os.fspath(path)
         self._log_errors: List[BaseException] = []
@@ -149,6 +153,7 @@ class Model(_Parent):
         params = L.cwm_model_params()
         _lib.cwm_model_default_params(byref(params))
         params.size = ctypes.sizeof(L.cwm_model_params)
+        params.attention, params.sliding_window = _attention(attention, sliding_window)
         errors: List[BaseException] = []
         progress_cb = None
         if progress is not None:

@@ -1,4 +1,4 @@
-"""Functions over the C ABI that need no handle: chat rendering, quantization, versions."""
+"""Functions over the C ABI that need no handle: chat rendering, quantization, conversion, versions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple, Unio
 
 from . import _lib as L
 from ._errors import InvalidArgumentError, error_for
-from ._util import WeightType, _check, _count, _cstr, _path, _read_bytes, _callback_result, _lib, PathLike
+from ._util import WeightType, _attention, _check, _count, _cstr, _path, _read_bytes, _callback_result, _lib, PathLike
 
 
 ChatMessage = Union[Mapping[str, str], Tuple[str, str], Any]
@@ -89,25 +89,48 @@ class _Callbacks:
             raise error_for(status, message.decode("utf-8", "replace"))
 
 
+# progress(tensors_done, n_tensors, bytes_done, bytes_total): False cancels.
+FileProgress = Callable[[int, int, int, int], Optional[bool]]
+
+
 def quantize(input: PathLike, output: PathLike, type: Union[str, WeightType] = "q8_0", *, n_threads: int = 0,
-             progress: Optional[Callable[[int, int, int, int], Optional[bool]]] = None) -> None:
+             progress: Optional[FileProgress] = None) -> None:
     """Writes a copy of a GGUF model with its 2-D weights quantized to `type` ("q8_0",
     "q4_0" or "q4_k_m"). progress(tensors_done, n_tensors, bytes_done, bytes_total) is called
     after each tensor; returning False cancels (CancelledError), raising cancels and re-raises.
     The output appears only when complete: no file is left on failure or cancellation."""
-    wtype = _weight_type(type, _QUANTIZED_TYPES)
-    cin, cout = _path(input), _path(output)
     params = L.cwm_quantize_params()
     _lib.cwm_quantize_default_params(byref(params))
     params.size = ctypes.sizeof(L.cwm_quantize_params)
-    params.type = wtype
+    params.type = _weight_type(type, _QUANTIZED_TYPES)
     params.n_threads = _count(n_threads, "n_threads")
+    _file_job(_lib.cwm_quantize, input, output, params, progress)
+
+
+def convert_gguf(input: PathLike, output: PathLike, attention: Union[str, int] = "cwm", *, sliding_window: int = 0,
+                 progress: Optional[FileProgress] = None) -> None:
+    """Writes a copy of a GGUF model whose metadata states an attention layout (cwm_convert_gguf):
+    "cwm" makes it a `cwm` file with CWM's local/global pattern and `sliding_window` (0: 8192),
+    e.g. from a community llama-architecture file of CWM; "global" a `llama` file. Tensors are
+    copied unchanged. `progress` and the no-partial-file guarantee as quantize's; writing over
+    the input is refused (InvalidArgumentError)."""
+    params = L.cwm_convert_gguf_params()
+    _lib.cwm_convert_gguf_default_params(byref(params))
+    params.size = ctypes.sizeof(L.cwm_convert_gguf_params)
+    params.attention, params.sliding_window = _attention(attention, sliding_window)
+    _file_job(_lib.cwm_convert_gguf, input, output, params, progress)
+
+
+def _file_job(fn: Any, input: PathLike, output: PathLike, params: Any, progress: Optional[FileProgress]) -> None:
+    """Calls fn(input, output, params), a whole-file job with a cwm_quantize_progress_fn, passing
+    `progress`'s answers to C and re-raising what it raised (chained to the C error, if any)."""
+    cin, cout = _path(input), _path(output)
     callbacks = _Callbacks()
     if progress is not None:
         cb = L.quantize_progress_fn(callbacks.guarded(
             lambda done, count, got, total, _user: _callback_result(progress(done, count, got, total)), 1))
         params.progress = cb
-    callbacks.finish(_lib.cwm_quantize(cin, cout, byref(params)))
+    callbacks.finish(fn(cin, cout, byref(params)))
 
 
 def convert_hf(hf_dir: PathLike, output: PathLike, type: Union[str, WeightType] = "bf16", *, n_threads: int = 0,

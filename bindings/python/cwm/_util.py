@@ -63,6 +63,17 @@ class WeightType(enum.IntEnum):
     Q4_K_M = 12
 
 
+class AttentionLayout(enum.IntEnum):
+    """cwm_attention_layout: the local/global attention layout a model runs with."""
+
+    FROM_FILE = 0
+    CWM = 1
+    GLOBAL = 2
+
+
+_ATTENTION_NAMES = {"file": AttentionLayout.FROM_FILE, "cwm": AttentionLayout.CWM, "global": AttentionLayout.GLOBAL}
+
+
 # ---- helpers ------------------------------------------------------------------------------
 
 
@@ -247,6 +258,26 @@ class _Handle(_Closing):
 
 
 # ---- models -------------------------------------------------------------------------------
+
+def _attention(layout: Union[str, int], sliding_window: int) -> Tuple[int, int]:
+    """(cwm_attention_layout, window) from "file" / "cwm" / "global" or an AttentionLayout, and a
+    window; the library itself refuses an int outside the enum and a window it cannot use."""
+    if isinstance(layout, str):
+        try:
+            value = int(_ATTENTION_NAMES[layout.lower()])
+        except KeyError:
+            raise InvalidArgumentError(f"unknown attention layout {layout!r} (one of file, cwm, global)") from None
+    elif isinstance(layout, int) and not isinstance(layout, bool):
+        value = int(layout)
+        if not _INT32_MIN <= value <= _INT32_MAX:
+            raise InvalidArgumentError(f"attention layout {value} is not a cwm_attention_layout")
+    else:
+        raise TypeError("attention must be 'file', 'cwm', 'global' or an AttentionLayout")
+    window = _count(sliding_window, "sliding_window")
+    if window > 0xFFFFFFFF:
+        raise InvalidArgumentError("sliding_window must fit in 32 bits")
+    return value, window
+
 
 def _count(value: int, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):

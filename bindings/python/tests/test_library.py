@@ -47,7 +47,7 @@ def test_every_function_of_the_header_is_declared():
 
 
 STRUCTS = ["cwm_model_params", "cwm_model_info", "cwm_tensor_info", "cwm_chat_message", "cwm_chat_params",
-           "cwm_context_params", "cwm_sampler_params", "cwm_quantize_params"]
+           "cwm_context_params", "cwm_sampler_params", "cwm_quantize_params", "cwm_convert_gguf_params"]
 
 
 def test_structs_match_the_c_compilers_layout(tmp_path):

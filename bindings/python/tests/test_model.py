@@ -247,3 +247,47 @@ def test_context_manager_closes(tiny_path):
         with pytest.raises(cwm.ClosedError):
             c.logits()
     assert m.closed and not m._ptr
+
+
+# ---- attention layout: a community llama file of CWM (tiny-llama: tiny-cwm's tensors) --------
+
+
+def layout_of(model):
+    return "".join("L" if model.layer_is_local(i) else "G" for i in range(model.info.n_layer))
+
+
+def last_logits(model, n):
+    with cwm.Context(model, n_ctx=64, n_threads=1) as c:
+        c.decode(some_tokens(n))
+        return list(c.logits())
+
+
+def test_attention_cwm_gives_a_llama_file_cwms_layout(models_dir, tiny):
+    llama = os.path.join(models_dir, "tiny-llama.gguf")
+    lines = []
+    with cwm.Model(llama) as plain, \
+            cwm.Model(llama, attention="cwm", sliding_window=6, log=lambda _l, t: lines.append(t)) as m:
+        assert layout_of(plain) == "GGGGG" and plain.info.window == 0
+        assert layout_of(m) == "GLLLG" and m.info.n_local_layers == 3 and m.info.window == 6
+        assert m.info.arch == "llama" and m.metadata["general.architecture"] == "llama"
+        assert any(t.startswith("attention layout: cwm pattern applied by the caller (file says llama") for t in lines)
+        # tiny-cwm is the same checkpoint with window 6 and CWM's rule: the same logits, exactly.
+        assert last_logits(m, 20) == last_logits(tiny, 20) != last_logits(plain, 20)
+    with cwm.Model(llama, attention=cwm.AttentionLayout.CWM) as m:
+        assert m.info.window == 8192
+    with cwm.Model(os.path.join(models_dir, "tiny-cwm.gguf"), attention="global") as m:
+        assert layout_of(m) == "GGGGG"
+
+
+def test_bad_attention_arguments_are_refused(models_dir):
+    llama = os.path.join(models_dir, "tiny-llama.gguf")
+    with pytest.raises(cwm.InvalidArgumentError, match="unknown attention layout"):
+        cwm.Model(llama, attention="sliding")
+    with pytest.raises(cwm.InvalidArgumentError, match="CWM_ATTENTION_FROM_FILE"):
+        cwm.Model(llama, attention=7)  # refused by C
+    with pytest.raises(cwm.InvalidArgumentError, match="only be given with the cwm"):
+        cwm.Model(llama, sliding_window=6)
+    with pytest.raises(cwm.InvalidArgumentError, match="32 bits"):
+        cwm.Model(llama, attention="cwm", sliding_window=2 ** 32)
+    with pytest.raises(TypeError):
+        cwm.Model(llama, attention=None)

@@ -150,3 +150,30 @@ def test_pip_installs_the_package_offline(tmp_path):
                        capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == [str(target / "cwm" / "__init__.py"), cwm.version()]
+
+
+def test_convert_gguf_writes_a_cwm_file_that_loads_with_cwms_layout(models_dir, tiny, tmp_path):
+    out = tmp_path / "converted.gguf"
+    calls = []
+    cwm.convert_gguf(os.path.join(models_dir, "tiny-llama.gguf"), out, "cwm", sliding_window=6,
+                     progress=lambda *a: calls.append(a))
+    assert len(calls) == 48 and calls[-1][0] == calls[-1][1] == 48
+    with cwm.Model(out) as m, cwm.Context(m, n_ctx=64, n_threads=1) as c, \
+            cwm.Context(tiny, n_ctx=64, n_threads=1) as ref:
+        assert m.metadata["general.architecture"] == "cwm" and m.metadata["cwm.attention.sliding_window"] == "6"
+        assert m.info.n_local_layers == 3
+        c.decode(list(range(1, 21)))
+        ref.decode(list(range(1, 21)))
+        assert list(c.logits()) == list(ref.logits())
+
+
+def test_convert_gguf_refuses_the_input_as_output_and_leaves_no_file(models_dir, tmp_path):
+    src = tmp_path / "in.gguf"
+    shutil.copy(os.path.join(models_dir, "tiny-llama.gguf"), src)
+    with pytest.raises(cwm.InvalidArgumentError, match="is the input file"):
+        cwm.convert_gguf(src, src)
+    with pytest.raises(cwm.InvalidArgumentError, match="must be cwm or global"):
+        cwm.convert_gguf(src, tmp_path / "out.gguf", "file")
+    with pytest.raises(cwm.CancelledError):
+        cwm.convert_gguf(src, tmp_path / "out.gguf", progress=lambda done, *_: done < 2)
+    assert os.listdir(tmp_path) == ["in.gguf"]
