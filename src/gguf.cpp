@@ -469,6 +469,7 @@ uint64_t TensorView::n_elements() const {
 }
 
 GgufFile::GgufFile(const std::string& path) : path_(path), file_(std::make_unique<MappedFile>(path)) {
+    if (file_->size() == 0) fail(Status::invalid_file, path + ": file is empty");
     Parsed p = parse(path_, file_->data(), file_->size());
     version_ = p.version;
     alignment_ = p.alignment;

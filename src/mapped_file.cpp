@@ -28,14 +28,16 @@ MappedFile::MappedFile(const std::string& path) {
     struct stat st {};
     if (::fstat(fd.fd, &st) != 0) fail_io(path, "cannot stat");
     if (!S_ISREG(st.st_mode)) fail(Status::io_error, path + ": not a regular file");
-    if (st.st_size == 0) fail(Status::invalid_file, path + ": file is empty");
+    if (st.st_size == 0) return;  // nothing to map (mmap refuses length 0); the reader says what is wrong
     void* map = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd.fd, 0);
     if (map == MAP_FAILED) fail_io(path, "cannot map");
     data_ = static_cast<const uint8_t*>(map);
     size_ = uint64_t(st.st_size);
 }
 
-MappedFile::~MappedFile() { ::munmap(const_cast<uint8_t*>(data_), size_); }
+MappedFile::~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
 
 void drop_resident_pages(const void* p, uint64_t n) {
     const auto page = uint64_t(::sysconf(_SC_PAGESIZE));

@@ -10,7 +10,7 @@ namespace cwm {
 class MappedFile {
 public:
     // Throws Error(io_error) naming the path if it cannot be opened, is not a regular file or
-    // cannot be mapped, and Error(invalid_file) if it is empty.
+    // cannot be mapped. An empty file gives data() == nullptr and size() == 0.
     explicit MappedFile(const std::string& path);
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;

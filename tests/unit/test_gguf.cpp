@@ -13,6 +13,7 @@
 #include <random>
 
 #include "error.hpp"
+#include "test_files.hpp"
 #include "gguf.hpp"
 
 using namespace cwm;
@@ -20,23 +21,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "cwm_gguf_test_XXXXXX").string();
-        REQUIRE(::mkdtemp(templ.data()) != nullptr);
-        path = templ;
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using cwm_test::write_bytes;
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), std::streamsize(bytes.size()));
-    REQUIRE(f.good());
-}
+struct TempDir : cwm_test::TempDir {
+    TempDir() : cwm_test::TempDir("cwm_gguf_test") {}
+};
 
 std::string read_bytes(const std::string& path) {
     std::ifstream f(path, std::ios::binary);

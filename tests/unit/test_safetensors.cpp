@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "error.hpp"
+#include "test_files.hpp"
 #include "safetensors.hpp"
 
 using namespace cwm;
@@ -17,23 +18,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string templ = (fs::temp_directory_path() / "cwm_safetensors_test_XXXXXX").string();
-        REQUIRE(::mkdtemp(templ.data()) != nullptr);
-        path = templ;
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using cwm_test::write_bytes;
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), std::streamsize(bytes.size()));
-    REQUIRE(f.good());
-}
+struct TempDir : cwm_test::TempDir {
+    TempDir() : cwm_test::TempDir("cwm_safetensors_test") {}
+};
 
 std::string le64(uint64_t v) {
     std::string s(8, '\0');
