@@ -197,6 +197,22 @@ def corrupt_shape(ckpt: Path) -> str:
     return "shape"
 
 
+def corrupt_dtype(ckpt: Path) -> str:
+    shard = sorted(ckpt.glob("model-*.safetensors"))[1]
+    data = shard.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    text = data[8:8 + n].replace(b'"BF16"', b'"I16"', 1).ljust(n)  # same element size
+    shard.write_bytes(data[:8] + text + data[8 + n:])
+    return "has dtype I16"
+
+
+def corrupt_architecture(ckpt: Path) -> str:
+    config = json.loads((ckpt / "config.json").read_text())
+    config["model_type"] = "mistral"
+    (ckpt / "config.json").write_text(json.dumps(config))
+    return "'model_type' is 'mistral'"
+
+
 CORRUPTIONS = {
     "truncated shard": corrupt_truncated_shard,
     "bad header length": corrupt_header_length,
@@ -204,6 +220,8 @@ CORRUPTIONS = {
     "missing index entry": corrupt_missing_index_entry,
     "missing shard": corrupt_missing_shard,
     "wrong shape": corrupt_shape,
+    "wrong dtype": corrupt_dtype,
+    "unknown architecture": corrupt_architecture,
 }
 
 
