@@ -13,8 +13,8 @@ namespace {
 
 using json = nlohmann::json;
 
-// CWM's published values (cwm-model.md), used for what a config leaves out.
-constexpr uint32_t kCwmWindow = 8192;
+// CWM's published values (cwm-model.md; the window is model_config.hpp's kCwmWindow), used for
+// what a config leaves out.
 constexpr uint32_t kCwmContext = 131072;
 constexpr float kCwmTheta = 1e6f;
 

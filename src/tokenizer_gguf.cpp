@@ -64,12 +64,6 @@ void put_token(GgufWriter& w, const char* key, Token id) {
     if (id >= 0) w.set(key, GgufValue::from_uint(GgufType::u32, uint64_t(id)));
 }
 
-Token find_text(const detail::BpeVocab& vocab, std::string_view text) {
-    for (size_t id = 0; id < vocab.texts.size(); ++id)
-        if (vocab.texts[id] == text) return Token(id);
-    return -1;
-}
-
 void put_vocab(GgufWriter& w, const detail::BpeVocab& vocab) {
     w.set("tokenizer.ggml.model", GgufValue::from_string("gpt2"));
     w.set("tokenizer.ggml.pre", GgufValue::from_string("llama-bpe"));
@@ -82,9 +76,9 @@ void put_vocab(GgufWriter& w, const detail::BpeVocab& vocab) {
     w.set("tokenizer.ggml.merges", string_array(merges));
     put_token(w, "tokenizer.ggml.bos_token_id", vocab.bos);
     put_token(w, "tokenizer.ggml.eos_token_id", vocab.eos);
-    put_token(w, "tokenizer.ggml.eot_token_id", find_text(vocab, "<|eot_id|>"));
-    put_token(w, "tokenizer.ggml.eom_token_id", find_text(vocab, "<|eom_id|>"));
-    put_token(w, "tokenizer.ggml.padding_token_id", find_text(vocab, "<|pad|>"));
+    put_token(w, "tokenizer.ggml.eot_token_id", detail::find_text(vocab.texts, "<|eot_id|>"));
+    put_token(w, "tokenizer.ggml.eom_token_id", detail::find_text(vocab.texts, "<|eom_id|>"));
+    put_token(w, "tokenizer.ggml.padding_token_id", detail::find_text(vocab.texts, "<|pad|>"));
     w.set("tokenizer.ggml.add_bos_token", GgufValue::from_bool(vocab.add_bos));
 }
 

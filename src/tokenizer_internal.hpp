@@ -97,6 +97,9 @@ struct BpeVocab {
 // Validates `vocab` (throws Error(invalid_file) naming what is wrong) and builds the tokenizer.
 std::unique_ptr<Tokenizer> make_bpe_tokenizer(BpeVocab vocab);
 
+// The id of the token whose stored text is `text`, or -1.
+Token find_text(const std::vector<std::string>& texts, std::string_view text);
+
 // A Hugging Face tokenizer.json (with tokenizer_config.json beside it) read, not yet validated
 // (make_bpe_tokenizer does that); errors name the file.
 BpeVocab read_hf_vocab_file(const std::string& path);

@@ -13,14 +13,9 @@ namespace {
 
 using detail::add_stop_token;
 using detail::BpeVocab;
+using detail::find_text;
 using json = nlohmann::json;
 
-Token find_text(const std::vector<std::string>& texts, std::string_view text) {
-    for (size_t id = 0; id < texts.size(); ++id) {
-        if (texts[id] == text) return Token(id);
-    }
-    return -1;
-}
 
 // Stop generation on EOS and, as llama.cpp does, also on the Llama-3 end-of-turn and
 // end-of-message tokens when the vocabulary has them, whether or not the file names them.
@@ -342,6 +337,13 @@ std::unique_ptr<Tokenizer> load_tokenizer_gguf(const GgufFile& file) {
 std::unique_ptr<Tokenizer> load_tokenizer_hf_json(const std::string& path) {
     BpeVocab vocab = detail::read_hf_vocab_file(path);
     return detail::with_file_context(path, [&] { return detail::make_bpe_tokenizer(std::move(vocab)); });
+}
+
+Token detail::find_text(const std::vector<std::string>& texts, std::string_view text) {
+    for (size_t id = 0; id < texts.size(); ++id) {
+        if (texts[id] == text) return Token(id);
+    }
+    return -1;
 }
 
 detail::BpeVocab detail::read_hf_vocab_file(const std::string& path) {
