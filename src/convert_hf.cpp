@@ -189,7 +189,9 @@ void convert_hf_checkpoint(const std::string& dir, const std::string& output, co
     if (hf.tie_word_embeddings) note("tie_word_embeddings: output.weight written as a copy of the embedding");
 
     GgufWriter writer;
-    put_model_keys(writer, hf, fs::path(dir).filename().string());
+    fs::path name = fs::path(dir).lexically_normal();
+    if (name.filename().empty()) name = name.parent_path();  // "cwm-hf/" names "cwm-hf"
+    put_model_keys(writer, hf, name.filename().string());
     for (const std::string& line : put_hf_tokenizer(writer, dir, hf.vocab_size)) note(line);
 
     QuantModelFacts facts{"cwm", hf.model.n_layer, hf.model.n_head, hf.model.n_head_kv, {}};
