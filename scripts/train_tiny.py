@@ -223,13 +223,13 @@ def parse_args(argv=None):
     p.add_argument("--corpus", required=True, help="JSON lines with prompt and trace (scripts/make_corpus.py)")
     p.add_argument("--tokenizer", required=True, help="SentencePiece .model (scripts/train-tiny.sh trains it)")
     p.add_argument("--out-dir", required=True)
-    p.add_argument("--steps", type=int, default=1400, help="total optimizer steps (sets the schedule)")
+    p.add_argument("--steps", type=int, default=1800, help="total optimizer steps (sets the schedule)")
     p.add_argument("--batch", type=int, default=16, help="examples per step")
     p.add_argument("--micro", type=int, default=4, help="examples per forward pass (padded together)")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--max-tokens", type=int, default=1024, help="longest example (prompt + trace)")
-    p.add_argument("--steered-share", type=float, default=0.0,
+    p.add_argument("--steered-share", type=float, default=0.5,
                    help="share of the examples also given as steered variants (callees skipped, result only)")
     p.add_argument("--minutes", type=float, default=0, help="stop (with a checkpoint) after this long; 0: no limit")
     p.add_argument("--checkpoint-every", type=int, default=200)
