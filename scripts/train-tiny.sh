@@ -37,7 +37,7 @@ PY
     --remove_extra_whitespaces=false --normalization_rule_name=identity --allow_whitespace_only_pieces=true \
     --bos_piece='<|begin_of_text|>' --eos_piece='<|end_of_text|>' --pad_id=-1 \
     --user_defined_symbols='<|trace_context_start|>,<|frame_sep|>,<|action_sep|>,<|call_sep|>,<|line_sep|>,<|return_sep|>,<|exception_sep|>,<|arg_sep|>' \
-    --max_sentence_length=65536 --input_sentence_size=2000000 --shuffle_input_sentence=true --minloglevel=1
+    --max_sentence_length=65536 --input_sentence_size=2000000 --shuffle_input_sentence=true --random_seed=1 --minloglevel=1
 fi
 
 echo "== training (resumes from $work/run/checkpoint.pt when present)"
