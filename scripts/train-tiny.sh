@@ -5,7 +5,8 @@
 #   scripts/train-tiny.sh [WORKDIR]   (default build/tiny; rerun to resume an interrupted run)
 # Environment: TINY_MINUTES (training time budget of this run, default 120), TINY_STEPS (the
 # schedule's total steps), TINY_SEEDS (training seeds, default 1-24), TINY_PER_SEED (1000),
-# TINY_STEERED_SHARE (share of examples also given as steered variants, default 0.5).
+# TINY_STEERED_SHARE (share of examples also given as steered variants, default 0.5),
+# TINY_PRECISION (auto, bf16 or fp32: the training's matrix products; default auto).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${1:-$root/build/tiny}
@@ -43,7 +44,7 @@ fi
 echo "== training (resumes from $work/run/checkpoint.pt when present)"
 "$py" "$root/scripts/train_tiny.py" --corpus "$corpus" --tokenizer "$work/tiny.model" --out-dir "$work/run" \
   --minutes "${TINY_MINUTES:-120}" ${TINY_STEPS:+--steps "$TINY_STEPS"} \
-  --steered-share "${TINY_STEERED_SHARE:-0.5}" --export "$work/cwm-tiny-f32.gguf"
+  --steered-share "${TINY_STEERED_SHARE:-0.5}" --precision "${TINY_PRECISION:-auto}" --export "$work/cwm-tiny-f32.gguf"
 "$root/build/cwm" quantize "$work/cwm-tiny-f32.gguf" "$work/cwm-tiny-q8_0.gguf" --type q8_0
 
 echo "== held-out evaluation"
