@@ -226,7 +226,7 @@ def export_gguf(path: str, params, n_vocab: int, tokenizer_path: str) -> None:
 
 
 def native_bf16() -> bool:
-    """On such CPUs bf16 products are 3.5x faster end to end here (docs/tiny-model.md); elsewhere
+    """On such CPUs bf16 products train 3.3x faster here (docs/tiny-model.md); elsewhere
     they are emulated, slower than fp32."""
     try:
         with open("/proc/cpuinfo") as f:
