@@ -32,8 +32,9 @@ Families (approximate share of programs):
                      raise in a helper caught by the caller, exceptions escaping the entry
 
 Files: gen_blocks.py (name pools, random choices, the statement simulator; it exec()s only
-lines this generator wrote), gen_families.py (one builder per family), this file (registry,
-API, command line).
+lines this generator wrote), gen_families.py (one builder per family), gen_rename.py (the
+renaming pass: fresh identifiers and words for a share of the programs, --rename-share), this
+file (registry, API, command line).
 
 Seeds: training uses seeds 1..999; held-out evaluation uses seeds >= 100000 (never trained on).
 """
@@ -44,6 +45,7 @@ import random
 import sys
 
 import gen_families as fam
+import gen_rename
 from gen_blocks import G
 
 MARKER = "  # << START_OF_TRACE"
@@ -73,19 +75,24 @@ FAMILIES = [  # (name, weight: percent of programs, builder)
 ]
 
 
-def generate_with_family(seed, index):
-    """(family, source) of program `index` of `seed`; depends on nothing else."""
+def generate_with_family(seed, index, rename_share=0.0):
+    """(family, source) of program `index` of `seed`; depends on nothing else. A share
+    `rename_share` of the programs get fresh identifiers and words (gen_rename.py)."""
     rng = random.Random(f"{seed}:{index}")
     names = [f[0] for f in FAMILIES]
     fam = rng.choices(range(len(FAMILIES)), weights=[f[1] for f in FAMILIES])[0]
     g = G(rng)
     funcs, entry, args = FAMILIES[fam][2](g)
-    return names[fam], assemble(g, funcs, entry, args)
+    source = assemble(g, funcs, entry, args)
+    renamer = random.Random(f"{seed}:{index}:rename")
+    if renamer.random() < rename_share:
+        source = gen_rename.rename(renamer, source)
+    return names[fam], source
 
 
-def generate(seed, index):
+def generate(seed, index, rename_share=0.0):
     """The source of program `index` of `seed`."""
-    return generate_with_family(seed, index)[1]
+    return generate_with_family(seed, index, rename_share)[1]
 
 
 def describe():
@@ -102,6 +109,8 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--out", help="directory for prog_{seed}_{index:05d}.py")
     p.add_argument("--describe", action="store_true", help="list the families and their shares")
+    p.add_argument("--rename-share", type=float, default=0.0,
+                   help="share of programs given fresh identifiers and words (gen_rename.py)")
     a = p.parse_args(argv)
     if a.describe:
         print(describe())
@@ -111,7 +120,7 @@ def main(argv=None):
     os.makedirs(a.out, exist_ok=True)
     for i in range(a.count):
         with open(os.path.join(a.out, f"prog_{a.seed}_{i:05d}.py"), "w") as fh:
-            fh.write(generate(a.seed, i))
+            fh.write(generate(a.seed, i, a.rename_share))
     print(f"wrote {a.count} programs to {a.out}", file=sys.stderr)
     return 0
 

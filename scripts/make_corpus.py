@@ -8,6 +8,7 @@ held-out seeds need --heldout (or --dir, which is for evaluation sets).
     make_corpus.py --seeds 1,2,3 --per-seed N --out FILE.jsonl [--jobs 2]
     make_corpus.py --heldout --seeds 100000 --per-seed N --out heldout.jsonl
     make_corpus.py --dir DIR [--seeds 100000] --per-seed N      # DIR/NAME.py for `cwm verify DIR`
+    ... --rename-share 0.8    # 80% of the programs with fresh names and words (gen_rename.py)
 
 JSONL mode writes one object per kept program, in (seed, index) order whatever --jobs is:
     {"seed", "index", "source", "prompt", "trace", "family", "frames"}
@@ -66,10 +67,10 @@ def limits(max_frames):
     return tracer.Limits(steps=max_frames + 1, wall_seconds=5.0, cpu_seconds=5)
 
 
-def trace_one(task, lim, max_frames, max_chars):
+def trace_one(task, lim, max_frames, max_chars, rename_share):
     """Generate and trace one program; returns (record or None, reason)."""
     seed, index = task
-    family, source = gen_programs.generate_with_family(seed, index)
+    family, source = gen_programs.generate_with_family(seed, index, rename_share)
     try:
         r = tracer.trace_program(source, limits=lim)
     except tracer.TraceError as e:
@@ -105,7 +106,7 @@ class Progress:
                   f"ETA {eta:.0f}s", file=sys.stderr, flush=True)
 
 
-def run(tasks, jobs, lim, max_frames, max_chars, sink):
+def run(tasks, jobs, lim, max_frames, max_chars, rename_share, sink):
     """Trace `tasks` (with `jobs` threads, each call spawning its own child) and hand every
     result to `sink` in task order. Returns the drop reasons and the elapsed seconds."""
     reasons = collections.Counter()
@@ -116,7 +117,7 @@ def run(tasks, jobs, lim, max_frames, max_chars, sink):
         for start in range(0, len(tasks), chunk):
             batch = tasks[start:start + chunk]
             for rec, reason, family in pool.map(
-                    lambda t: trace_one(t, lim, max_frames, max_chars), batch):
+                    lambda t: trace_one(t, lim, max_frames, max_chars, rename_share), batch):
                 reasons[reason] += 1
                 if not rec:
                     reasons["family:" + family] += 1
@@ -160,6 +161,8 @@ def main(argv=None):
     p.add_argument("--jobs", type=int, default=1, help="programs traced concurrently")
     p.add_argument("--max-frames", type=int, default=120)
     p.add_argument("--max-chars", type=int, default=3000)
+    p.add_argument("--rename-share", type=float, default=0.0,
+                   help="share of programs given fresh identifiers and words (gen_rename.py)")
     a = p.parse_args(argv)
     if bool(a.out) == bool(a.dir):
         p.error("give exactly one of --out FILE.jsonl or --dir DIR")
@@ -177,7 +180,8 @@ def main(argv=None):
             name = f"s{rec['seed']}_{rec['index']:05d}.py"
             with open(os.path.join(a.dir, name), "w") as fh:
                 fh.write(rec["source"])
-        reasons, secs = run(tasks, a.jobs, limits(a.max_frames), a.max_frames, a.max_chars, sink)
+        reasons, secs = run(tasks, a.jobs, limits(a.max_frames), a.max_frames, a.max_chars,
+                            a.rename_share, sink)
     else:
         tmp = a.out + ".tmp"  # renamed into place at the end: no half-written corpus
         with open(tmp, "w") as fh:
@@ -185,7 +189,7 @@ def main(argv=None):
                 records.append({k: rec[k] for k in ("trace", "family", "frames")})
                 fh.write(json.dumps(rec) + "\n")
             reasons, secs = run(tasks, a.jobs, limits(a.max_frames), a.max_frames,
-                                a.max_chars, sink)
+                                a.max_chars, a.rename_share, sink)
         os.replace(tmp, a.out)
     print(summary(records, reasons, secs, len(tasks)), file=sys.stderr)
     return 0
