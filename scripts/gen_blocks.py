@@ -19,9 +19,10 @@ WORDS = ["apple", "banana", "cat", "dog", "hello", "world", "tree", "code", "dat
 class G:
     """The random choices of one program; names are drawn so that no two things share one."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, extended=False):
         self.r = rng
         self.used = set()
+        self.extended = extended  # may use gen_extended.py's statements
 
     def name(self, *pools):
         free = [n for pool in pools for n in pool if n not in self.used]
@@ -59,7 +60,7 @@ def small(value):
     """Values the generated programs may hold: short traces and reprs need small data."""
     if isinstance(value, bool) or value is None:
         return True
-    if isinstance(value, int):
+    if isinstance(value, (int, float)):
         return abs(value) < 1000
     if isinstance(value, str):
         return len(value) <= 24

@@ -2,6 +2,7 @@
 choices) and returns (funcs, entry, args): funcs a list of (name, lines of the def), entry the
 name of the entry function, args the literal arguments of its call."""
 
+import gen_extended as ext
 from gen_blocks import (ACCS, DICTS, FUNCS, LISTS, STRS, VARS, WORDLISTS, Sim, func, grow,
                         one)
 
@@ -18,6 +19,8 @@ def fam_arith(g):
 
     def proposal():
         names = sim.names(int)
+        if g.extended and g.chance(0.3):
+            return g.pick(ext.arith_extras(g, names, g.fresh(VARS, ACCS)))
         op = g.pick(ops)
         if g.chance(0.25):  # augmented assignment of an existing variable
             return f"{g.pick(names)} {op}= {g.int(2, 9)}"
@@ -194,6 +197,8 @@ def fam_string(g):
             opts.append(f"{new_s} = {v} + {g.pick([x for x in strs if x != v])}")
         if ints:
             opts.append(f'{new_s} = f"{{{v}}}:{{{g.pick(ints)}}}"')
+        if g.extended and g.chance(0.4):
+            opts = ext.string_extras(g, v, sim.ns[v], ints, new_s, new_i, g.fresh(WORDLISTS))
         for lst in lists:
             opts += [f'{new_s} = "{g.pick(["-", " ", ""])}".join({lst})', f"{new_s} = {lst}[0]",
                      f"{new_i} = len({lst})"]
@@ -227,6 +232,8 @@ def fam_list(g):
             opts += [f"{new_i} = {v}.pop()", f"{new_i} = {v}.pop(0)", f"{new_i} = {v}[{idx}]",
                      f"{v}[{idx}] = {g.pick(ints) if ints else c}", f"{new_i} = max({v})",
                      f"{v}.remove({elem})", f"{new_i} = {v}.index({elem})"]
+        if g.extended and g.chance(0.4):
+            opts = ext.list_extras(g, v, cur, new_l, new_i)
         return g.pick(opts)
 
     grow(g, sim, proposal, g.int(2, 5))
@@ -274,6 +281,8 @@ def fam_dict(g):
                 f"{d}[{key!r}] += {c}", f"{new} = list({d}.keys())", f"{new} = sorted({d})",
                 f"{new} = len({d})", f"{new} = {d}.pop({key!r})", f"{new} = {key!r} in {d}",
                 f"{new} = list({d}.values())", f"{new} = sum({d}.values())"]
+        if g.extended and g.chance(0.4):
+            opts = ext.dict_extras(g, d, cur, new)
         return g.pick(opts)
 
     grow(g, sim, proposal, g.int(2, 4))

@@ -30,6 +30,12 @@ Families (approximate share of programs):
     recursion    8%  factorial fibonacci digit-sum gcd power list-sum reverse binary (depth <= 8)
     exception   12%  try/except ValueError ZeroDivisionError KeyError IndexError, else/finally,
                      raise in a helper caught by the caller, exceptions escaping the entry
+With --extended (gen_extended.py) one more family, and the Sim families above may also use
+floats from /, **, abs min max round, conditional expressions, chained comparisons, ord chr,
+more str methods, filtering comprehensions, sets and del:
+    scan        14%  one loop over a list or a text (for, for over a slice / sorted / reversed,
+                     index loops, enumerate, split) updating one to three accumulators (sums,
+                     counts, best, lists, dicts, strings) under conditions, early break/continue
 
 Files: gen_blocks.py (name pools, random choices, the statement simulator; it exec()s only
 lines this generator wrote), gen_families.py (one builder per family), gen_rename.py (the
@@ -44,6 +50,7 @@ import os
 import random
 import sys
 
+import gen_extended as ext
 import gen_families as fam
 import gen_rename
 from gen_blocks import G
@@ -73,33 +80,38 @@ FAMILIES = [  # (name, weight: percent of programs, builder)
     ("dict", 8, fam.fam_dict), ("tuple", 6, fam.fam_tuple), ("calls", 8, fam.fam_calls),
     ("recursion", 8, fam.fam_recursion), ("exception", 12, fam.fam_exception),
 ]
+EXTENDED_FAMILIES = [("scan", 16, ext.fam_scan)]  # only with extended=True
 
 
-def generate_with_family(seed, index, rename_share=0.0):
+def generate_with_family(seed, index, rename_share=0.0, extended=False):
     """(family, source) of program `index` of `seed`; depends on nothing else. A share
-    `rename_share` of the programs get fresh identifiers and words (gen_rename.py)."""
+    `rename_share` of the programs get fresh identifiers and words (gen_rename.py); `extended`
+    adds gen_extended.py's statements and family."""
     rng = random.Random(f"{seed}:{index}")
-    names = [f[0] for f in FAMILIES]
-    fam = rng.choices(range(len(FAMILIES)), weights=[f[1] for f in FAMILIES])[0]
-    g = G(rng)
-    funcs, entry, args = FAMILIES[fam][2](g)
+    families = FAMILIES + (EXTENDED_FAMILIES if extended else [])
+    fam = rng.choices(range(len(families)), weights=[f[1] for f in families])[0]
+    g = G(rng, extended)
+    funcs, entry, args = families[fam][2](g)
     source = assemble(g, funcs, entry, args)
     renamer = random.Random(f"{seed}:{index}:rename")
     if renamer.random() < rename_share:
         source = gen_rename.rename(renamer, source)
-    return names[fam], source
+    return families[fam][0], source
 
 
-def generate(seed, index, rename_share=0.0):
+def generate(seed, index, rename_share=0.0, extended=False):
     """The source of program `index` of `seed`."""
-    return generate_with_family(seed, index, rename_share)[1]
+    return generate_with_family(seed, index, rename_share, extended)[1]
 
 
 def describe():
-    lines = ["family     share  builder"]
-    total = sum(w for _, w, _ in FAMILIES)
-    for name, w, fn in FAMILIES:
-        lines.append(f"{name:<10} {100 * w / total:4.0f}%  {fn.__name__}")
+    """The families and their shares of programs, without and with --extended."""
+    every = FAMILIES + EXTENDED_FAMILIES
+    plain_total, every_total = sum(f[1] for f in FAMILIES), sum(f[1] for f in every)
+    lines = ["family     share  extended  builder"]
+    for i, (name, w, fn) in enumerate(every):
+        plain = f"{100 * w / plain_total:4.0f}%" if i < len(FAMILIES) else "    -"
+        lines.append(f"{name:<10} {plain}  {100 * w / every_total:6.0f}%  {fn.__name__}")
     return "\n".join(lines)
 
 
@@ -111,6 +123,8 @@ def main(argv=None):
     p.add_argument("--describe", action="store_true", help="list the families and their shares")
     p.add_argument("--rename-share", type=float, default=0.0,
                    help="share of programs given fresh identifiers and words (gen_rename.py)")
+    p.add_argument("--extended", action="store_true",
+                   help="also gen_extended.py's statements and scan family")
     a = p.parse_args(argv)
     if a.describe:
         print(describe())
@@ -120,7 +134,7 @@ def main(argv=None):
     os.makedirs(a.out, exist_ok=True)
     for i in range(a.count):
         with open(os.path.join(a.out, f"prog_{a.seed}_{i:05d}.py"), "w") as fh:
-            fh.write(generate(a.seed, i, a.rename_share))
+            fh.write(generate(a.seed, i, a.rename_share, a.extended))
     print(f"wrote {a.count} programs to {a.out}", file=sys.stderr)
     return 0
 

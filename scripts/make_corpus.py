@@ -8,7 +8,8 @@ held-out seeds need --heldout (or --dir, which is for evaluation sets).
     make_corpus.py --seeds 1,2,3 --per-seed N --out FILE.jsonl [--jobs 2]
     make_corpus.py --heldout --seeds 100000 --per-seed N --out heldout.jsonl
     make_corpus.py --dir DIR [--seeds 100000] --per-seed N      # DIR/NAME.py for `cwm verify DIR`
-    ... --rename-share 0.8    # 80% of the programs with fresh names and words (gen_rename.py)
+    ... --rename-share 0.8 --extended   # 80% with fresh names and words (gen_rename.py); the
+                                        # statements and family of gen_extended.py
 
 JSONL mode writes one object per kept program, in (seed, index) order whatever --jobs is:
     {"seed", "index", "source", "prompt", "trace", "family", "frames"}
@@ -67,10 +68,10 @@ def limits(max_frames):
     return tracer.Limits(steps=max_frames + 1, wall_seconds=5.0, cpu_seconds=5)
 
 
-def trace_one(task, lim, max_frames, max_chars, rename_share):
+def trace_one(task, lim, max_frames, max_chars, variety):
     """Generate and trace one program; returns (record or None, reason)."""
     seed, index = task
-    family, source = gen_programs.generate_with_family(seed, index, rename_share)
+    family, source = gen_programs.generate_with_family(seed, index, *variety)
     try:
         r = tracer.trace_program(source, limits=lim)
     except tracer.TraceError as e:
@@ -106,7 +107,7 @@ class Progress:
                   f"ETA {eta:.0f}s", file=sys.stderr, flush=True)
 
 
-def run(tasks, jobs, lim, max_frames, max_chars, rename_share, sink):
+def run(tasks, jobs, lim, max_frames, max_chars, variety, sink):
     """Trace `tasks` (with `jobs` threads, each call spawning its own child) and hand every
     result to `sink` in task order. Returns the drop reasons and the elapsed seconds."""
     reasons = collections.Counter()
@@ -117,7 +118,7 @@ def run(tasks, jobs, lim, max_frames, max_chars, rename_share, sink):
         for start in range(0, len(tasks), chunk):
             batch = tasks[start:start + chunk]
             for rec, reason, family in pool.map(
-                    lambda t: trace_one(t, lim, max_frames, max_chars, rename_share), batch):
+                    lambda t: trace_one(t, lim, max_frames, max_chars, variety), batch):
                 reasons[reason] += 1
                 if not rec:
                     reasons["family:" + family] += 1
@@ -163,6 +164,8 @@ def main(argv=None):
     p.add_argument("--max-chars", type=int, default=3000)
     p.add_argument("--rename-share", type=float, default=0.0,
                    help="share of programs given fresh identifiers and words (gen_rename.py)")
+    p.add_argument("--extended", action="store_true",
+                   help="also gen_extended.py's statements and scan family")
     a = p.parse_args(argv)
     if bool(a.out) == bool(a.dir):
         p.error("give exactly one of --out FILE.jsonl or --dir DIR")
@@ -171,6 +174,7 @@ def main(argv=None):
     check_seeds(seeds, heldout)
 
     tasks = [(s, i) for s in seeds for i in range(a.per_seed)]
+    variety = (a.rename_share, a.extended)  # generate_with_family's options
     records = []
     if a.dir:
         os.makedirs(a.dir, exist_ok=True)
@@ -181,7 +185,7 @@ def main(argv=None):
             with open(os.path.join(a.dir, name), "w") as fh:
                 fh.write(rec["source"])
         reasons, secs = run(tasks, a.jobs, limits(a.max_frames), a.max_frames, a.max_chars,
-                            a.rename_share, sink)
+                            variety, sink)
     else:
         tmp = a.out + ".tmp"  # renamed into place at the end: no half-written corpus
         with open(tmp, "w") as fh:
@@ -189,7 +193,7 @@ def main(argv=None):
                 records.append({k: rec[k] for k in ("trace", "family", "frames")})
                 fh.write(json.dumps(rec) + "\n")
             reasons, secs = run(tasks, a.jobs, limits(a.max_frames), a.max_frames,
-                                a.max_chars, a.rename_share, sink)
+                                a.max_chars, variety, sink)
         os.replace(tmp, a.out)
     print(summary(records, reasons, secs, len(tasks)), file=sys.stderr)
     return 0
