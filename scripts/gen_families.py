@@ -238,6 +238,8 @@ def fam_list(g):
 
     grow(g, sim, proposal, g.int(2, 5))
     last = sim.lines[-1].split()[0] if sim.lines else xs
+    if last == "del":  # del xs[i] (extended only)
+        last = sim.lines[-1].split()[1]
     if "." in last or "[" in last:  # the last line was a method call or an item assignment
         last = last.split(".")[0].split("[")[0]
     ret = g.pick([last, f"({last}, {xs})"]) if last != xs else xs

@@ -71,7 +71,10 @@ def limits(max_frames):
 def trace_one(task, lim, max_frames, max_chars, variety):
     """Generate and trace one program; returns (record or None, reason)."""
     seed, index = task
-    family, source = gen_programs.generate_with_family(seed, index, *variety)
+    try:
+        family, source = gen_programs.generate_with_family(seed, index, *variety)
+    except Exception as e:  # a generator bug: counted and reported, the corpus goes on
+        return None, f"generator_error {type(e).__name__}", "?"
     try:
         r = tracer.trace_program(source, limits=lim)
     except tracer.TraceError as e:

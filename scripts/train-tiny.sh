@@ -6,11 +6,16 @@
 # Environment: TINY_MINUTES (training time budget of this run, default 120), TINY_STEPS (the
 # schedule's total steps), TINY_SEEDS (training seeds, default 1-24), TINY_PER_SEED (1000),
 # TINY_STEERED_SHARE (share of examples also given as steered variants, default 0.5),
-# TINY_PRECISION (auto, bf16 or fp32: the training's matrix products; default auto).
+# TINY_PRECISION (auto, bf16 or fp32: the training's matrix products; default auto),
+# TINY_RENAME_SHARE (share of generated programs given fresh names and words, default 0) and
+# TINY_EXTENDED (1: the generator's extended statements and scan family; default 0), both for
+# the training corpus and the held-out programs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${1:-$root/build/tiny}
 mkdir -p "$work"
+variety=(--rename-share "${TINY_RENAME_SHARE:-0}")
+[ "${TINY_EXTENDED:-0}" = 1 ] && variety+=(--extended)
 py=/usr/bin/python3
 export PYTHONPATH="$root/bindings/python" CWM_LIBRARY="$root/build/libcwm.so.0"
 [ -e "$CWM_LIBRARY" ] || bash "$root/scripts/build.sh" "$root/build"
@@ -19,7 +24,7 @@ corpus=$work/corpus.jsonl
 if [ ! -s "$corpus" ]; then
   echo "== corpus: traced programs of seeds ${TINY_SEEDS:-1-24}"
   "$py" "$root/scripts/make_corpus.py" --seeds "${TINY_SEEDS:-1-24}" --per-seed "${TINY_PER_SEED:-1000}" \
-    --out "$corpus" --jobs "$(nproc)"
+    --out "$corpus" --jobs "$(nproc)" "${variety[@]}"
 fi
 
 if [ ! -s "$work/tiny.model" ]; then
@@ -49,5 +54,5 @@ echo "== training (resumes from $work/run/checkpoint.pt when present)"
 
 echo "== held-out evaluation"
 rm -rf "$work/heldout"
-"$py" "$root/scripts/make_corpus.py" --dir "$work/heldout" --seeds 100000 --per-seed 200
+"$py" "$root/scripts/make_corpus.py" --dir "$work/heldout" --seeds 100000 --per-seed 200 "${variety[@]}"
 "$root/build/cwm" verify "$work/heldout" -m "$work/cwm-tiny-q8_0.gguf" --json "$work/heldout.json" || true

@@ -240,3 +240,11 @@ def test_extended_programs_trace_and_show_the_new_constructs():
             found[key] += key in src.split("\n", 1)[1]
     assert kept >= 180, kept
     assert all(n >= 2 for n in found.values()), found
+
+
+def test_every_program_of_the_varied_generator_parses():
+    """Statements added by --extended must not break the families' own code (a `del` line once
+    made `return (del, buf)`); renaming must keep the program valid Python."""
+    for seed in (1, 2, 100000):
+        for i in range(1000):
+            check_shape(gen_programs.generate(seed, i, rename_share=0.8, extended=True))
