@@ -112,6 +112,13 @@ def one(g, params, body, args):
     return [(name, func(name, params, body))], name, args
 
 
+def target(line):
+    """The variable a generated statement assigns or changes: xs in `xs = ...`,
+    `xs.append(1)`, `xs[0] = 2` and `del xs[0]`."""
+    words = line.split()
+    return words[words[0] == "del"].split(".")[0].split("[")[0]
+
+
 def grow(g, sim, proposals, count, tries=40):
     """Add up to `count` lines drawn from `proposals()` (a line or None) that run fine."""
     added = 0
@@ -121,4 +128,4 @@ def grow(g, sim, proposals, count, tries=40):
         line = proposals()
         if line and sim.add(line):
             added += 1
-            g.used.add(line.split()[0].split(".")[0].split("[")[0])
+            g.used.add(target(line))

@@ -4,7 +4,7 @@ name of the entry function, args the literal arguments of its call."""
 
 import gen_extended as ext
 from gen_blocks import (ACCS, DICTS, FUNCS, LISTS, STRS, VARS, WORDLISTS, Sim, func, grow,
-                        one)
+                        one, target)
 
 
 def fam_arith(g):
@@ -33,7 +33,7 @@ def fam_arith(g):
         return f"{g.fresh(VARS, ACCS)} = {left} {op} {right}"
 
     grow(g, sim, proposal, g.int(2, 5))
-    last = sim.lines[-1].split()[0] if sim.lines else params[0]
+    last = target(sim.lines[-1]) if sim.lines else params[0]
     ret = last
     if g.chance(0.3) and len(sim.names(int)) > 1:
         ret = f"{last} {g.pick(['+', '-', '*'])} {g.pick([n for n in sim.names(int) if n != last])}"
@@ -205,7 +205,7 @@ def fam_string(g):
         return g.pick(opts)
 
     grow(g, sim, proposal, g.int(2, 5))
-    last = sim.lines[-1].split()[0] if sim.lines else s
+    last = target(sim.lines[-1]) if sim.lines else s
     ret = f'f"{{{last}}}/{{{s}}}"' if g.chance(0.2) and last != s else last
     return one(g, [s], sim.lines + [f"return {ret}"], [value])
 
@@ -237,11 +237,7 @@ def fam_list(g):
         return g.pick(opts)
 
     grow(g, sim, proposal, g.int(2, 5))
-    last = sim.lines[-1].split()[0] if sim.lines else xs
-    if last == "del":  # del xs[i] (extended only)
-        last = sim.lines[-1].split()[1]
-    if "." in last or "[" in last:  # the last line was a method call or an item assignment
-        last = last.split(".")[0].split("[")[0]
+    last = target(sim.lines[-1]) if sim.lines else xs
     ret = g.pick([last, f"({last}, {xs})"]) if last != xs else xs
     return one(g, [xs], sim.lines + [f"return {ret}"], [data])
 
@@ -385,7 +381,7 @@ def fam_calls(g):
         xv = g.int(1, 4)
     else:
         grow(g, sim, proposal, g.int(2, 4))
-        last = sim.lines[-1].split()[0] if sim.lines else x
+        last = target(sim.lines[-1]) if sim.lines else x
         body = sim.lines + [f"return {last}"]
     entry = g.name(FUNCS)
     return funcs + [(entry, func(entry, [x], body))], entry, [xv]
