@@ -104,6 +104,14 @@ def generate(seed, index, rename_share=0.0, extended=False):
     return generate_with_family(seed, index, rename_share, extended)[1]
 
 
+def share(text):
+    """argparse type of --rename-share: a number from 0 to 1."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 def describe():
     """The families and their shares of programs, without and with --extended."""
     every = FAMILIES + EXTENDED_FAMILIES
@@ -121,7 +129,7 @@ def main(argv=None):
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--out", help="directory for prog_{seed}_{index:05d}.py")
     p.add_argument("--describe", action="store_true", help="list the families and their shares")
-    p.add_argument("--rename-share", type=float, default=0.0,
+    p.add_argument("--rename-share", type=share, default=0.0,
                    help="share of programs given fresh identifiers and words (gen_rename.py)")
     p.add_argument("--extended", action="store_true",
                    help="also gen_extended.py's statements and scan family")

@@ -165,7 +165,7 @@ def main(argv=None):
     p.add_argument("--jobs", type=int, default=1, help="programs traced concurrently")
     p.add_argument("--max-frames", type=int, default=120)
     p.add_argument("--max-chars", type=int, default=3000)
-    p.add_argument("--rename-share", type=float, default=0.0,
+    p.add_argument("--rename-share", type=gen_programs.share, default=0.0,
                    help="share of programs given fresh identifiers and words (gen_rename.py)")
     p.add_argument("--extended", action="store_true",
                    help="also gen_extended.py's statements and scan family")

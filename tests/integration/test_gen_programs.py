@@ -248,3 +248,12 @@ def test_every_program_of_the_varied_generator_parses():
     for seed in (1, 2, 100000):
         for i in range(1000):
             check_shape(gen_programs.generate(seed, i, rename_share=0.8, extended=True))
+
+
+def test_rename_share_outside_0_to_1_is_refused(capsys):
+    for bad in ("1.5", "-0.1", "x"):
+        with pytest.raises(SystemExit):
+            make_corpus.main(["--out", "/nonexistent-dir/x.jsonl", "--rename-share", bad])
+        assert "--rename-share" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        gen_programs.main(["--out", "/nonexistent-dir", "--rename-share", "2"])
