@@ -1,14 +1,16 @@
 def run_length_encode(text):  # << START_OF_TRACE
-    pieces = []
-    index = 0
-    while index < len(text):
-        current = text[index]
-        run = 1
-        while index + run < len(text) and text[index + run] == current:
-            run += 1
-        pieces.append(str(run) + current)
-        index += run
-    return "".join(pieces)
+    if not text:
+        return ""
+    parts = []
+    current, count = text[0], 1
+    for ch in text[1:]:
+        if ch == current:
+            count += 1
+        else:
+            parts.append(current + str(count))
+            current, count = ch, 1
+    parts.append(current + str(count))
+    return "".join(parts)
 
 
 run_length_encode("aaabcc")
