@@ -36,20 +36,25 @@ more str methods, filtering comprehensions, sets and del:
     scan        14%  one loop over a list or a text (for, for over a slice / sorted / reversed,
                      index loops, enumerate, split) updating one to three accumulators (sums,
                      counts, best, lists, dicts, strings) under conditions, early break/continue
+With --bank-share S a share S of the programs instead come from the bank (gen_bank.py): small
+functions written by hand (scripts/program_bank/) called with arguments drawn per program:
+    bank         S   a bank function, uniformly chosen, with fresh arguments
 
 Files: gen_blocks.py (name pools, random choices, the statement simulator; it exec()s only
 lines this generator wrote), gen_families.py (one builder per family), gen_rename.py (the
-renaming pass: fresh identifiers and words for a share of the programs, --rename-share), this
-file (registry, API, command line).
+renaming pass: fresh identifiers and words for a share of the programs, --rename-share),
+gen_bank.py (the bank family, --bank-share), this file (registry, API, command line).
 
 Seeds: training uses seeds 1..999; held-out evaluation uses seeds >= 100000 (never trained on).
 """
 
 import argparse
+import functools
 import os
 import random
 import sys
 
+import gen_bank
 import gen_extended as ext
 import gen_families as fam
 import gen_rename
@@ -83,29 +88,43 @@ FAMILIES = [  # (name, weight: percent of programs, builder)
 EXTENDED_FAMILIES = [("scan", 16, ext.fam_scan)]  # only with extended=True
 
 
-def generate_with_family(seed, index, rename_share=0.0, extended=False):
+def generate_with_family(seed, index, rename_share=0.0, extended=False, bank_share=0.0):
     """(family, source) of program `index` of `seed`; depends on nothing else. A share
     `rename_share` of the programs get fresh identifiers and words (gen_rename.py); `extended`
-    adds gen_extended.py's statements and family."""
-    rng = random.Random(f"{seed}:{index}")
+    adds gen_extended.py's statements and family; a share `bank_share` of the programs are
+    hand-written ones from the bank with fresh arguments (gen_bank.py)."""
+    banker = random.Random(f"{seed}:{index}:bank")
+    if bank_share > 0 and banker.random() < bank_share:
+        family, source = "bank", gen_bank.fam_bank(banker, bank_entries())
+    else:
+        family, source = built_program(random.Random(f"{seed}:{index}"), extended)
+    renamer = random.Random(f"{seed}:{index}:rename")
+    if renamer.random() < rename_share:
+        source = gen_rename.rename(renamer, source)
+    return family, source
+
+
+def built_program(rng, extended):
+    """(family, source) from the template families, drawing every choice from `rng`."""
     families = FAMILIES + (EXTENDED_FAMILIES if extended else [])
     fam = rng.choices(range(len(families)), weights=[f[1] for f in families])[0]
     g = G(rng, extended)
     funcs, entry, args = families[fam][2](g)
-    source = assemble(g, funcs, entry, args)
-    renamer = random.Random(f"{seed}:{index}:rename")
-    if renamer.random() < rename_share:
-        source = gen_rename.rename(renamer, source)
-    return families[fam][0], source
+    return families[fam][0], assemble(g, funcs, entry, args)
 
 
-def generate(seed, index, rename_share=0.0, extended=False):
+@functools.cache
+def bank_entries():
+    return gen_bank.load()
+
+
+def generate(seed, index, rename_share=0.0, extended=False, bank_share=0.0):
     """The source of program `index` of `seed`."""
-    return generate_with_family(seed, index, rename_share, extended)[1]
+    return generate_with_family(seed, index, rename_share, extended, bank_share)[1]
 
 
 def share(text):
-    """argparse type of --rename-share: a number from 0 to 1."""
+    """argparse type of --rename-share and --bank-share: a number from 0 to 1."""
     value = float(text)
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
@@ -133,6 +152,8 @@ def main(argv=None):
                    help="share of programs given fresh identifiers and words (gen_rename.py)")
     p.add_argument("--extended", action="store_true",
                    help="also gen_extended.py's statements and scan family")
+    p.add_argument("--bank-share", type=share, default=0.0,
+                   help="share of programs taken from the bank of hand-written ones (gen_bank.py)")
     a = p.parse_args(argv)
     if a.describe:
         print(describe())
@@ -142,7 +163,7 @@ def main(argv=None):
     os.makedirs(a.out, exist_ok=True)
     for i in range(a.count):
         with open(os.path.join(a.out, f"prog_{a.seed}_{i:05d}.py"), "w") as fh:
-            fh.write(generate(a.seed, i, a.rename_share, a.extended))
+            fh.write(generate(a.seed, i, a.rename_share, a.extended, a.bank_share))
     print(f"wrote {a.count} programs to {a.out}", file=sys.stderr)
     return 0
 

@@ -10,6 +10,7 @@ held-out seeds need --heldout (or --dir, which is for evaluation sets).
     make_corpus.py --dir DIR [--seeds 100000] --per-seed N      # DIR/NAME.py for `cwm verify DIR`
     ... --rename-share 0.8 --extended   # 80% with fresh names and words (gen_rename.py); the
                                         # statements and family of gen_extended.py
+    ... --bank-share 0.3                # 30% hand-written bank programs (gen_bank.py)
 
 JSONL mode writes one object per kept program, in (seed, index) order whatever --jobs is:
     {"seed", "index", "source", "prompt", "trace", "family", "frames"}
@@ -169,6 +170,8 @@ def main(argv=None):
                    help="share of programs given fresh identifiers and words (gen_rename.py)")
     p.add_argument("--extended", action="store_true",
                    help="also gen_extended.py's statements and scan family")
+    p.add_argument("--bank-share", type=gen_programs.share, default=0.0,
+                   help="share of programs taken from the bank of hand-written ones (gen_bank.py)")
     a = p.parse_args(argv)
     if bool(a.out) == bool(a.dir):
         p.error("give exactly one of --out FILE.jsonl or --dir DIR")
@@ -177,7 +180,7 @@ def main(argv=None):
     check_seeds(seeds, heldout)
 
     tasks = [(s, i) for s in seeds for i in range(a.per_seed)]
-    variety = (a.rename_share, a.extended)  # generate_with_family's options
+    variety = (a.rename_share, a.extended, a.bank_share)  # generate_with_family's options
     records = []
     if a.dir:
         os.makedirs(a.dir, exist_ok=True)

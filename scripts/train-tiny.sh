@@ -7,14 +7,15 @@
 # schedule's total steps), TINY_SEEDS (training seeds, default 1-24), TINY_PER_SEED (1000),
 # TINY_STEERED_SHARE (share of examples also given as steered variants, default 0.5),
 # TINY_PRECISION (auto, bf16 or fp32: the training's matrix products; default auto),
-# TINY_RENAME_SHARE (share of generated programs given fresh names and words, default 0) and
-# TINY_EXTENDED (1: the generator's extended statements and scan family; default 0), both for
-# the training corpus and the held-out programs.
+# TINY_RENAME_SHARE (share of generated programs given fresh names and words, default 0),
+# TINY_EXTENDED (1: the generator's extended statements and scan family; default 0) and
+# TINY_BANK_SHARE (share of programs taken from the bank of hand-written ones, default 0), all
+# three for the training corpus and the held-out programs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${1:-$root/build/tiny}
 mkdir -p "$work"
-variety=(--rename-share "${TINY_RENAME_SHARE:-0}")
+variety=(--rename-share "${TINY_RENAME_SHARE:-0}" --bank-share "${TINY_BANK_SHARE:-0}")
 [ "${TINY_EXTENDED:-0}" = 1 ] && variety+=(--extended)
 py=/usr/bin/python3
 export PYTHONPATH="$root/bindings/python" CWM_LIBRARY="$root/build/libcwm.so.0"
