@@ -4,19 +4,19 @@
 # held-out evaluation with `cwm verify`.
 #   scripts/train-tiny.sh [WORKDIR]   (default build/tiny; rerun to resume an interrupted run)
 # Environment: TINY_MINUTES (training time budget of this run, default 120), TINY_STEPS (the
-# schedule's total steps), TINY_SEEDS (training seeds, default 1-24), TINY_PER_SEED (1000),
+# schedule's total steps, default 4400), TINY_SEEDS (training seeds, default 1-24), TINY_PER_SEED (1000),
 # TINY_STEERED_SHARE (share of examples also given as steered variants, default 0.5),
 # TINY_PRECISION (auto, bf16 or fp32: the training's matrix products; default auto),
-# TINY_RENAME_SHARE (share of generated programs given fresh names and words, default 0),
-# TINY_EXTENDED (1: the generator's extended statements and scan family; default 0) and
+# TINY_RENAME_SHARE (share of generated programs given fresh names and words, default 0.8),
+# TINY_EXTENDED (1: the generator's extended statements and scan family; default 1) and
 # TINY_BANK_SHARE (share of programs taken from the bank of hand-written ones, default 0), all
 # three for the training corpus and the held-out programs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${1:-$root/build/tiny}
 mkdir -p "$work"
-variety=(--rename-share "${TINY_RENAME_SHARE:-0}" --bank-share "${TINY_BANK_SHARE:-0}")
-[ "${TINY_EXTENDED:-0}" = 1 ] && variety+=(--extended)
+variety=(--rename-share "${TINY_RENAME_SHARE:-0.8}" --bank-share "${TINY_BANK_SHARE:-0}")
+[ "${TINY_EXTENDED:-1}" = 1 ] && variety+=(--extended)
 py=/usr/bin/python3
 export PYTHONPATH="$root/bindings/python" CWM_LIBRARY="$root/build/libcwm.so.0"
 [ -e "$CWM_LIBRARY" ] || bash "$root/scripts/build.sh" "$root/build"
@@ -49,7 +49,7 @@ fi
 
 echo "== training (resumes from $work/run/checkpoint.pt when present)"
 "$py" "$root/scripts/train_tiny.py" --corpus "$corpus" --tokenizer "$work/tiny.model" --out-dir "$work/run" \
-  --minutes "${TINY_MINUTES:-120}" ${TINY_STEPS:+--steps "$TINY_STEPS"} \
+  --minutes "${TINY_MINUTES:-120}" --steps "${TINY_STEPS:-4400}" \
   --steered-share "${TINY_STEERED_SHARE:-0.5}" --precision "${TINY_PRECISION:-auto}" --export "$work/cwm-tiny-f32.gguf"
 "$root/build/cwm" quantize "$work/cwm-tiny-f32.gguf" "$work/cwm-tiny-q8_0.gguf" --type q8_0
 

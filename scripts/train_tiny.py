@@ -241,7 +241,7 @@ def parse_args(argv=None):
     p.add_argument("--corpus", required=True, help="JSON lines with prompt and trace (scripts/make_corpus.py)")
     p.add_argument("--tokenizer", required=True, help="SentencePiece .model (scripts/train-tiny.sh trains it)")
     p.add_argument("--out-dir", required=True)
-    p.add_argument("--steps", type=int, default=5600, help="total optimizer steps (sets the schedule)")
+    p.add_argument("--steps", type=int, default=4400, help="total optimizer steps (sets the schedule)")
     p.add_argument("--batch", type=int, default=16, help="examples per step")
     p.add_argument("--micro", type=int, default=4, help="examples per forward pass (padded together)")
     p.add_argument("--lr", type=float, default=2e-3)
