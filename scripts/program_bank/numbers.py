@@ -108,21 +108,6 @@ def clamp_readings(readings, low, high):  # << START_OF_TRACE
 ''', "args": ["ints 1 5 -20 120", "int 0 60", "int 40 100"]},
 
     {"source": '''
-def letter_grade(score):  # << START_OF_TRACE
-    if not 0 <= score <= 100:
-        raise ValueError(f"score out of range: {score}")
-    if score >= 90:
-        return "A"
-    elif score >= 80:
-        return "B"
-    elif score >= 70:
-        return "C"
-    elif score >= 60:
-        return "D"
-    return "F"
-''', "args": ["int -5 105"]},
-
-    {"source": '''
 def running_averages(measurements):  # << START_OF_TRACE
     averages = []
     subtotal = 0.0
@@ -329,21 +314,6 @@ def apply_raise(salaries, percent):  # << START_OF_TRACE
 ''', "args": ["ints 1 5 1000 5000", "choice 2 | 3.5 | 5 | 10"]},
 
     {"source": '''
-def divisibility_labels(start, stop, step):  # << START_OF_TRACE
-    labels = []
-    for number in range(start, stop, step):
-        if number % 15 == 0:
-            labels.append("FizzBuzz")
-        elif number % 3 == 0:
-            labels.append("Fizz")
-        elif number % 5 == 0:
-            labels.append("Buzz")
-        else:
-            labels.append(str(number))
-    return labels
-''', "args": ["int 1 5", "int 6 12", "choice 4 | 5"]},
-
-    {"source": '''
 def channel_hex(value):
     clamped = max(0, min(255, value))
     return format(clamped, "02x")
@@ -361,20 +331,6 @@ def most_common_value(values):  # << START_OF_TRACE
     tied = [value for value, count in frequency.items() if count == top_count]
     return sorted(tied)[0]
 ''', "args": ["ints 1 5 0 4"]},
-
-    {"source": '''
-def is_leap_year(year):
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-
-def days_in_month(year, month):  # << START_OF_TRACE
-    if month == 2:
-        return 29 if is_leap_year(year) else 28
-    if month in (4, 6, 9, 11):
-        return 30
-    if 1 <= month <= 12:
-        return 31
-    raise ValueError(f"bad month {month}")
-''', "args": ["choice 1900 | 2000 | 2023 | 2024 | 1996", "int 1 13"]},
 
     {"source": '''
 def prime_factors(number):  # << START_OF_TRACE

@@ -155,18 +155,6 @@ def process_withdrawals(balance, requests):  # << START_OF_TRACE
 ''', "args": ["int 10 50", "ints 1 2 1 30"]},
 
     {"source": '''
-def sum_valid_numbers(tokens):  # << START_OF_TRACE
-    total = 0
-    bad_tokens = 0
-    for token in tokens:
-        try:
-            total += int(token)
-        except ValueError:
-            bad_tokens += 1
-    return total, bad_tokens
-''', "args": ["choice ['3', 'x', '12'] | ['7', '8'] | ['', 'nine', '-2'] | ['1.5', '10']"]},
-
-    {"source": '''
 def safe_ratio(numerator, denominator):
     try:
         return numerator / denominator

@@ -8,21 +8,6 @@ def find_position(readings, wanted):  # << START_OF_TRACE
 ''', "args": ["ints 1 6 0 9", "int 0 9"]},
 
     {"source": '''
-def binary_lookup(values, target):  # << START_OF_TRACE
-    values.sort()
-    lo, hi = 0, len(values) - 1
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if values[mid] == target:
-            return mid
-        if values[mid] < target:
-            lo = mid + 1
-        else:
-            hi = mid - 1
-    return None
-''', "args": ["ints 1 5 0 20", "int 0 20"]},
-
-    {"source": '''
 def first_even_at(seq):
     for pos, num in enumerate(seq):
         if num % 2 == 0:
@@ -101,21 +86,6 @@ def reverse_in_place(letters):  # << START_OF_TRACE
         right -= 1
     return "".join(cells)
 ''', "args": ["chars 1 6 abcdefgh"]},
-
-    {"source": '''
-def merge_sorted(left, right):  # << START_OF_TRACE
-    left, right = sorted(left), sorted(right)
-    merged = []
-    i = j = 0
-    while i < len(left) and j < len(right):
-        if left[i] <= right[j]:
-            merged.append(left[i])
-            i += 1
-        else:
-            merged.append(right[j])
-            j += 1
-    return merged + left[i:] + right[j:]
-''', "args": ["ints 1 2 0 20", "ints 1 2 0 20"]},
 
     {"source": '''
 def interleave(names, tags):  # << START_OF_TRACE

@@ -316,22 +316,6 @@ def capitalize_sentences(paragraph):  # << START_OF_TRACE
 ''', "args": ["choice 'hello there. how are you' | 'it rains.  we stay in. ok' | 'one' | 'a. b. c.'"]},
 
     {"source": '''
-def run_length_encode(text):  # << START_OF_TRACE
-    if not text:
-        return ""
-    pieces = []
-    current, run = text[0], 1
-    for ch in text[1:]:
-        if ch == current:
-            run += 1
-        else:
-            pieces.append(f"{current}{run}")
-            current, run = ch, 1
-    pieces.append(f"{current}{run}")
-    return "".join(pieces)
-''', "args": ["chars 0 4 aab"]},
-
-    {"source": '''
 def expand_runs(encoded):  # << START_OF_TRACE
     output = ""
     for index in range(0, len(encoded), 2):
