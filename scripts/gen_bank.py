@@ -38,6 +38,7 @@ import argparse
 import ast
 import glob
 import os
+import random
 import sys
 
 from gen_rename import NOUNS
@@ -145,7 +146,6 @@ def fam_bank(r, entries):
 
 def check(entries, samples, max_frames, max_chars):
     """Trace every entry with `samples` draws; returns the report lines of the failing ones."""
-    import random
     sys.path.insert(0, os.path.join(os.path.dirname(BANK_DIR), "..", "bindings", "python"))
     from cwm import tracer
     bad = []
