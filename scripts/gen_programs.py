@@ -115,7 +115,7 @@ def built_program(rng, extended):
 
 @functools.cache
 def bank_entries():
-    return gen_bank.load()
+    return gen_bank.load(gen_bank.BANK_DIR)
 
 
 def generate(seed, index, rename_share=0.0, extended=False, bank_share=0.0):

@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "bindings", "python"))
 from cwm import tracer  # noqa: E402
+import gen_bank  # noqa: E402
 import gen_programs  # noqa: E402
 from gen_programs import HELDOUT_MIN_SEED, TRAIN_SEEDS  # noqa: E402
 
@@ -181,6 +182,11 @@ def main(argv=None):
 
     tasks = [(s, i) for s in seeds for i in range(a.per_seed)]
     variety = (a.rename_share, a.extended, a.bank_share)  # generate_with_family's options
+    if a.bank_share > 0:  # a broken bank stops here, not as one dropped program per draw
+        try:
+            gen_programs.bank_entries()
+        except (gen_bank.BankError, SyntaxError, ValueError) as e:
+            raise SystemExit(f"make_corpus: error: program bank: {e}")
     records = []
     if a.dir:
         os.makedirs(a.dir, exist_ok=True)

@@ -98,3 +98,18 @@ def test_bank_share_outside_0_to_1_is_refused(capsys):
     with pytest.raises(SystemExit):
         gen_programs.main(["--out", "/nonexistent-dir", "--bank-share", "1.5"])
     assert "--bank-share" in capsys.readouterr().err
+
+
+def test_make_corpus_refuses_a_broken_bank_before_generating(tmp_path, monkeypatch, capsys):
+    import make_corpus
+    (tmp_path / "b.py").write_text("PROGRAMS = [{'source': 'def f(x):\\n    return x\\n', 'args': []}]\n")
+    monkeypatch.setattr(gen_bank, "BANK_DIR", str(tmp_path))
+    gen_programs.bank_entries.cache_clear()
+    out = tmp_path / "corpus.jsonl"
+    try:
+        with pytest.raises(SystemExit) as e:
+            make_corpus.main(["--seeds", "1", "--per-seed", "3", "--out", str(out), "--bank-share", "0.5"])
+    finally:
+        gen_programs.bank_entries.cache_clear()
+    assert "program bank" in str(e.value) and "b.py[0]" in str(e.value)
+    assert not out.exists()
