@@ -9,13 +9,13 @@
 # TINY_PRECISION (auto, bf16 or fp32: the training's matrix products; default auto),
 # TINY_RENAME_SHARE (share of generated programs given fresh names and words, default 0.8),
 # TINY_EXTENDED (1: the generator's extended statements and scan family; default 1) and
-# TINY_BANK_SHARE (share of programs taken from the bank of hand-written ones, default 0), all
+# TINY_BANK_SHARE (share of programs taken from the bank of hand-written ones, default 0.3), all
 # three for the training corpus and the held-out programs.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${1:-$root/build/tiny}
 mkdir -p "$work"
-variety=(--rename-share "${TINY_RENAME_SHARE:-0.8}" --bank-share "${TINY_BANK_SHARE:-0}")
+variety=(--rename-share "${TINY_RENAME_SHARE:-0.8}" --bank-share "${TINY_BANK_SHARE:-0.3}")
 [ "${TINY_EXTENDED:-1}" = 1 ] && variety+=(--extended)
 py=/usr/bin/python3
 export PYTHONPATH="$root/bindings/python" CWM_LIBRARY="$root/build/libcwm.so.0"
